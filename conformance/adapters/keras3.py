@@ -1,0 +1,154 @@
+"""Keras 3 adapter, for any backend (chosen by KERAS_BACKEND before keras is imported)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import itertools
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+import keras
+import numpy as np
+
+from ..errors import OptimizerRaised
+
+GENERATION = "keras3"
+BASE_CLASS = keras.optimizers.Optimizer
+_names = itertools.count()
+
+
+@dataclass(frozen=True)
+class StateVar:
+    """One optimizer variable as the results file and comparisons see it."""
+
+    path: str
+    name: str  # last path component, independent of the optimizer instance's name
+    shape: tuple[int, ...]
+    dtype: str
+    value: np.ndarray
+
+    def layout(self) -> dict[str, Any]:
+        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+
+
+def versions() -> dict[str, str]:
+    """Keras, backend and backend library versions."""
+    backend = keras.backend.backend()
+    out = {"keras": keras.__version__, "backend": backend, "generation": GENERATION}
+    lib = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy"}[backend]
+    out[lib] = __import__(lib).__version__
+    return out
+
+
+def devices() -> list[str]:
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return [d.name for d in tf.config.list_logical_devices()]
+    if backend == "jax":
+        import jax
+
+        return [str(d) for d in jax.devices()]
+    if backend == "torch":
+        import torch
+
+        return ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return ["cpu"]
+
+
+def exported_optimizers() -> dict[str, type]:
+    """Every concrete optimizer class `keras.optimizers` exports, by name."""
+    out = {}
+    for name, obj in vars(keras.optimizers).items():
+        if inspect.isclass(obj) and issubclass(obj, BASE_CLASS) and obj is not BASE_CLASS:
+            out[name] = obj
+    return dict(sorted(out.items()))
+
+
+def is_optimizer(obj: object) -> bool:
+    return isinstance(obj, BASE_CLASS)
+
+
+def variables(arrays: Sequence[np.ndarray], dtype: str) -> list[Any]:
+    """Model variables holding `arrays`, named v0, v1, ... so optimizer state names pair up."""
+    return [
+        keras.Variable(np.asarray(a, dtype=np.float64).astype(np_dtype(dtype)), dtype=dtype, name=f"v{i}")
+        for i, a in enumerate(arrays)
+    ]
+
+
+def np_dtype(dtype: str) -> Any:
+    if dtype == "bfloat16":
+        import ml_dtypes
+
+        return ml_dtypes.bfloat16
+    return np.dtype(dtype)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    return np.asarray(keras.ops.convert_to_numpy(x))
+
+
+def values(vars_: Sequence[Any]) -> list[np.ndarray]:
+    return [to_numpy(v) for v in vars_]
+
+
+@contextmanager
+def keras_call(what: str) -> Iterator[None]:
+    """Turn an exception raised inside Keras into a claim failure that says what was called."""
+    try:
+        yield
+    except Exception as e:  # noqa: BLE001 - any exception from Keras is the finding
+        raise OptimizerRaised(f"Keras raised {type(e).__name__} during {what}: {e}") from e
+
+
+def build(opt: Any, vars_: Sequence[Any]) -> None:
+    with keras_call("optimizer.build(variables)"):
+        opt.build(list(vars_))
+
+
+def apply(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
+    """One `apply_gradients` call; gradients are those of `scale_loss(loss)`, as Keras documents."""
+    with keras_call("optimizer.apply_gradients"):
+        scale = float(to_numpy(opt.scale_loss(1.0)))
+        tensors = [
+            keras.ops.convert_to_tensor(
+                (np.asarray(g, np.float64) * scale).astype(np_dtype(v.dtype)), dtype=v.dtype
+            )
+            for g, v in zip(grads, vars_)
+        ]
+        opt.apply_gradients(zip(tensors, vars_))
+
+
+def state(opt: Any) -> list[StateVar]:
+    """Every optimizer variable in `opt.variables` order (iteration counter included)."""
+    out = []
+    for v in opt.variables:
+        path = getattr(v, "path", v.name)
+        # Keras uniquifies auto-named variables per process ("variable", "variable_1", ...);
+        # no slot name ends in digits, so the suffix is dropped for a stable name.
+        name = re.sub(r"_\d+$", "", path.split("/")[-1])
+        out.append(StateVar(path, name, tuple(v.shape), str(v.dtype), to_numpy(v)))
+    return out
+
+
+def iterations(opt: Any) -> int:
+    return int(to_numpy(opt.iterations))
+
+
+def finalize(opt: Any, vars_: Sequence[Any]) -> None:
+    with keras_call("optimizer.finalize_variable_values"):
+        opt.finalize_variable_values(list(vars_))
+
+
+def clear() -> None:
+    """Forget global Keras state between examples (name counters, graphs)."""
+    keras.backend.clear_session()
+
+
+keras_module = keras
+
+REPRO_HEADER = "import keras\nimport numpy as np\n"

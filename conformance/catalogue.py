@@ -1,0 +1,230 @@
+"""The specs: what the suite knows about each optimizer, built-in or user-supplied.
+
+A spec yields, through hypothesis, a `Setup`: one concrete configuration (hyperparameters, base
+options, learning rate) that can build a fresh Keras optimizer, name its reference rule and print
+itself as reproducer code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Callable
+
+from hypothesis import strategies as st
+
+from . import reference
+from .adapters import current as adapter
+from .hyperparameters import HYPERPARAMETERS, hyperparameters, learning_rates
+from .learning_rates import LearningRate
+from .options import Options, options
+
+DTYPES = ("float32", "float64", "float16", "bfloat16")
+WRAPPERS = ("LossScaleOptimizer", "MultiOptimizer")
+# Documented defaults of `weight_decay` where it is not None.
+DEFAULT_WEIGHT_DECAY = {"AdamW": 0.004, "Muon": 0.004}
+
+
+@dataclass
+class Setup:
+    """One drawn configuration of one optimizer."""
+
+    spec: str
+    hp: dict[str, Any]
+    opts: Options
+    lr: LearningRate
+    reference: ModuleType | None
+    build: Callable[[], Any]
+    code: str  # a Python expression that builds the same optimizer (keras + numpy only)
+    imports: str = ""
+
+    def describe(self) -> dict[str, Any]:
+        return {"learning_rate": self.lr.describe(), **self.hp, **self.opts.kwargs()}
+
+    def __repr__(self) -> str:  # hypothesis prints this in falsifying examples
+        return f"<{self.code}>"
+
+
+@dataclass
+class Spec:
+    name: str
+    kind: str  # "built-in" | "wrapper" | "user" | "unspecced"
+    setups: st.SearchStrategy[Setup]
+    note: str = ""
+    parent: str | None = None
+    layouts: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # keeps hypothesis's failing-example report short
+        return f"Spec({self.name!r})"
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # hypothesis's pretty printer
+        p.text(repr(self))
+
+
+def _kwargs_code(kwargs: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
+def _plain(
+    name: str, cls: type, ctor_code: str, imports: str = "", kind: str = "built-in", parent: str | None = None
+) -> Spec:
+    rule_name = parent or name
+    keras = adapter().keras_module
+
+    def make(hp: dict, opts: Options, lr: LearningRate) -> Setup:
+        kwargs = {**hp, **opts.kwargs()}
+        return Setup(
+            spec=name,
+            hp=hp,
+            opts=opts,
+            lr=lr,
+            reference=reference.rule_for(rule_name),
+            build=lambda: cls(learning_rate=lr.keras(keras), **kwargs),
+            code=f"{ctor_code}(learning_rate={lr.code()}{', ' if kwargs else ''}{_kwargs_code(kwargs)})",
+            imports=imports,
+        )
+
+    opts = options(default_weight_decay=DEFAULT_WEIGHT_DECAY.get(rule_name))
+    return Spec(name, kind, st.builds(make, hyperparameters(rule_name), opts, learning_rates), parent=parent)
+
+
+def wrapper_spec(cls: type, inner: list[Spec], name: str | None = None) -> Spec:
+    """LossScaleOptimizer or MultiOptimizer (or a subclass) around any of the `inner` specs."""
+    keras = adapter().keras_module
+    name = name or cls.__name__
+    inner_setups = st.one_of(*[s.setups for s in inner])
+    ctor = f"keras.optimizers.{name}" if name in WRAPPERS else cls.__name__
+
+    if issubclass(cls, keras.optimizers.LossScaleOptimizer):
+
+        def make(s: Setup, scale_exp: int, growth: int) -> Setup:
+            kw = {"initial_scale": 2.0**scale_exp, "dynamic_growth_steps": growth}
+            return Setup(
+                name, s.hp, s.opts, s.lr, s.reference,
+                build=lambda: cls(s.build(), **kw),
+                code=f"{ctor}({s.code}, {_kwargs_code(kw)})",
+                imports=s.imports,
+            )
+
+        return Spec(name, "wrapper", st.builds(make, inner_setups, st.integers(0, 15), st.integers(1, 3)))
+
+    def make_multi(s: Setup) -> Setup:
+        # Two sub-optimizers of the same configuration: v0 goes to one, the rest to the default.
+        def build() -> Any:
+            omap = keras.optimizers.OptimizerMap(default_optimizer=s.build(), optimizer_map={"v0": s.build()})
+            return cls(omap)
+
+        code = (
+            f"{ctor}(keras.optimizers.OptimizerMap("
+            f"default_optimizer={s.code}, optimizer_map={{'v0': {s.code}}}))"
+        )
+        return Setup(name, s.hp, s.opts, s.lr, s.reference, build=build, code=code, imports=s.imports)
+
+    return Spec(name, "wrapper", st.builds(make_multi, inner_setups))
+
+
+def fixed_spec(
+    name: str, cls: type, parent: str, hp: dict[str, Any], opts: Options, lr: LearningRate, imports: str = ""
+) -> Spec:
+    """A spec with one fixed configuration (inputs are still drawn): for the suite's own tests."""
+    keras = adapter().keras_module
+    kwargs = {**hp, **opts.kwargs()}
+    setup = Setup(
+        name, hp, opts, lr, reference.rule_for(parent),
+        build=lambda: cls(learning_rate=lr.keras(keras), **kwargs),
+        code=f"{cls.__name__}(learning_rate={lr.code()}{', ' if kwargs else ''}{_kwargs_code(kwargs)})",
+        imports=imports,
+    )
+    return Spec(name, "user", st.just(setup), parent=parent)
+
+
+def _unspecced(name: str, cls: type) -> Spec:
+    setup = Setup(name, {}, Options(), LearningRate("constant", {"value": 0.001}), None, cls, f"keras.optimizers.{name}()")
+    return Spec(name, "unspecced", st.just(setup), note=f"no spec for {name}: built with its defaults, no reference")
+
+
+def builtin_specs() -> list[Spec]:
+    """A spec for every optimizer the installed Keras exports; unknown ones are marked unspecced."""
+    exported = adapter().exported_optimizers()
+    plain = [
+        _plain(n, c, f"keras.optimizers.{n}")
+        for n, c in exported.items()
+        if n in reference.MODULES and n in HYPERPARAMETERS
+    ]
+    out = list(plain)
+    for n, c in exported.items():
+        if n in WRAPPERS:
+            out.append(wrapper_spec(c, plain, n))
+        elif n not in reference.MODULES:
+            out.append(_unspecced(n, c))
+    return sorted(out, key=lambda s: s.name)
+
+
+class UsageError(Exception):
+    """A bad --optimizer value: reported as a one-line usage error."""
+
+
+def load_object(path: str) -> Any:
+    module_name, sep, attr = path.partition(":")
+    if not sep or not module_name or not attr:
+        raise UsageError(f"--optimizer {path!r}: expected MODULE:CLASS (e.g. mypkg.opt:MyAdam)")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except Exception as e:  # noqa: BLE001 - any import failure is a usage error
+        raise UsageError(f"--optimizer {path!r}: cannot import {module_name!r}: {type(e).__name__}: {e}") from None
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise UsageError(f"--optimizer {path!r}: module {module_name!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def _builtin_parent(cls: type, include_self: bool = False) -> str | None:
+    """The nearest built-in optimizer with a reference among `cls`'s bases."""
+    exported = adapter().exported_optimizers()
+    for base in cls.__mro__[0 if include_self else 1 :]:
+        if exported.get(base.__name__) is base and base.__name__ in reference.MODULES:
+            return base.__name__
+    return None
+
+
+def user_spec(path: str) -> Spec:
+    """A spec for `--optimizer MODULE:CLASS` (a class or a zero-argument factory)."""
+    obj = load_object(path)
+    module_name, _, attr = path.partition(":")
+    imports = f"from {module_name} import {attr.split('.')[0]}"
+    base = adapter().BASE_CLASS
+    if inspect.isclass(obj):
+        if not issubclass(obj, base):
+            raise UsageError(f"--optimizer {path!r}: {obj!r} is not a subclass of {base.__module__}.{base.__name__}")
+        parent = _builtin_parent(obj)
+        if parent is None:
+            setup = Setup(path, {}, Options(), LearningRate("constant", {"value": 0.001}), None, obj, f"{attr}()", imports)
+            return Spec(path, "user", st.just(setup), note="no built-in parent: defaults only, no reference")
+        return _plain(path, obj, attr, imports=imports, kind="user", parent=parent)
+    if callable(obj):
+        try:
+            sample = obj()
+        except Exception as e:  # noqa: BLE001
+            raise UsageError(f"--optimizer {path!r}: calling the factory raised {type(e).__name__}: {e}") from None
+        if not isinstance(sample, base):
+            raise UsageError(f"--optimizer {path!r}: the factory returned {type(sample).__name__}, not an optimizer")
+        return _factory_spec(path, obj, attr, imports, sample)
+    raise UsageError(f"--optimizer {path!r}: {obj!r} is neither an optimizer class nor a factory")
+
+
+def _factory_spec(path: str, factory: Callable, attr: str, imports: str, sample: Any) -> Spec:
+    """A factory fixes its own configuration: read it back from get_config()."""
+    parent = _builtin_parent(type(sample), include_self=True)
+    config = sample.get_config()
+    rule = reference.rule_for(parent) if parent else None
+    hp = {k: config[k] for k in (rule.DEFAULTS if rule else {}) if k in config}
+    opts = Options(**{k: config[k] for k in Options.__dataclass_fields__ if k in config})
+    lr_value = config.get("learning_rate")
+    lr = LearningRate("constant", {"value": lr_value if isinstance(lr_value, float) else 0.001})
+    if not isinstance(lr_value, float):
+        rule = None  # a schedule we cannot see into: no reference
+    setup = Setup(path, hp, opts, lr, rule, factory, f"{attr}()", imports)
+    return Spec(path, "user", st.just(setup), parent=parent)

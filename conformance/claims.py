@@ -1,0 +1,42 @@
+"""Claims: one checkable sentence each, with an id, its text and its source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, TypeVar
+
+import pytest
+
+F = TypeVar("F", bound=Callable)
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    text: str
+    source: str
+
+
+CLAIMS: dict[str, Claim] = {}
+
+SEEDS = {
+    "000": "seed 000: 'How can I initialize a TensorFlow 2 Keras optimizer's state without applying gradients?'",
+    "001": "seed 001: 'What is the valid argument structure for optimizer_experimental.Optimizer?'",
+    "002": "seed 002: 'How can I reset a stateful optimizer without recompiling the model?'",
+    "003": "seed 003: Keras API reference / Optimizers (keras.io/api/optimizers/)",
+    "004": "seed 004: 'Does tf.zeros() return tf.get_variable()?' (optimizer state persists between steps)",
+}
+
+
+def claim(id: str, text: str, source: str) -> Callable[[F], F]:
+    """Mark a scenario test as the check of one claim."""
+    c = Claim(id, text, source)
+    if id in CLAIMS and CLAIMS[id] != c:
+        raise ValueError(f"claim {id!r} defined twice")
+    CLAIMS[id] = c
+
+    def mark(fn: F) -> F:
+        fn.claim = c  # type: ignore[attr-defined]
+        return pytest.mark.claim(c)(fn)
+
+    return mark

@@ -1,0 +1,12 @@
+"""Activates the suite's pytest plugin for `pytest conformance`."""
+
+from conformance.plugin import (  # noqa: F401 - pytest finds hooks by name
+    pytest_addoption,
+    pytest_configure,
+    pytest_generate_tests,
+    pytest_runtest_call,
+    pytest_runtest_makereport,
+    pytest_sessionstart,
+    pytest_terminal_summary,
+    pytest_unconfigure,
+)

@@ -1,0 +1,52 @@
+"""Known deviations, read from expectations.toml."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+DEFAULT_PATH = Path(__file__).with_name("expectations.toml")
+
+
+@dataclass(frozen=True)
+class Deviation:
+    optimizer: str
+    claim: str
+    reason: str
+    keras: str = ""
+    backend: str = "*"
+    match: str = ""
+    link: str = ""
+
+    def applies(self, optimizer: str, claim: str, keras: str, backend: str) -> bool:
+        return (
+            fnmatch.fnmatchcase(optimizer, self.optimizer)
+            and fnmatch.fnmatchcase(claim, self.claim)
+            and fnmatch.fnmatchcase(backend, self.backend)
+            and Version(keras) in SpecifierSet(self.keras)
+        )
+
+    def explains(self, message: str) -> bool:
+        return not self.match or re.search(self.match, message) is not None
+
+
+def load(path: Path = DEFAULT_PATH) -> list[Deviation]:
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    out = []
+    for i, entry in enumerate(data.get("deviation", [])):
+        missing = {"optimizer", "claim", "reason"} - entry.keys()
+        if missing:
+            raise ValueError(f"{path}: deviation #{i + 1} lacks {sorted(missing)}")
+        out.append(Deviation(**entry))
+    return out
+
+
+def find(deviations: list[Deviation], optimizer: str, claim: str, keras: str, backend: str) -> list[Deviation]:
+    return [d for d in deviations if d.applies(optimizer, claim, keras, backend)]

@@ -1,0 +1,34 @@
+"""Hypothesis settings profiles, registered in one place: dev (default), ci, thorough."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, Phase, settings
+
+# Explaining a failure replays it many more times; the reproducer and the minimal example say enough.
+_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+settings.register_profile("dev", max_examples=10, phases=_PHASES, **_COMMON)
+settings.register_profile("ci", max_examples=10, phases=_PHASES, derandomize=True, database=None, print_blob=True, **_COMMON)
+settings.register_profile("thorough", max_examples=200, **_COMMON)
+settings.load_profile("dev")
+
+# Shrinking replays a failing claim through Keras hundreds of times; bound it per failing claim
+# (successful shrinks, and seconds as a backstop). `thorough` keeps hypothesis's own limits.
+SHRINK_BUDGET = {"dev": (40, 8), "ci": (40, 4)}
+
+
+def limit_shrinking(profile: str, budget: int | None) -> None:
+    from hypothesis.internal.conjecture import engine
+
+    shrinks, seconds = SHRINK_BUDGET.get(profile, (None, None))
+    if budget:
+        shrinks, seconds = budget, None
+    if shrinks:
+        engine.MAX_SHRINKS = shrinks
+    if seconds:
+        engine.MAX_SHRINKING_SECONDS = seconds
+
+
+def current() -> str:
+    return settings._current_profile  # noqa: SLF001 - the name hypothesis loaded last

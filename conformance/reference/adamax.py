@@ -1,0 +1,39 @@
+"""Adamax (Kingma & Ba 2014, section 7.1), with the epsilon the Keras docstring adds to u."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from conformance.reference import core
+from conformance.reference.core import Array, State
+
+DEFAULTS: dict[str, object] = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+
+
+def _init_one(w: Array, hp: Mapping[str, object]) -> dict[str, Array]:
+    return {"momentum": np.zeros_like(w), "norm": np.zeros_like(w)}  # docstring: m = 0, u = 0
+
+
+def _update_one(w, g, s, hp, lr, t):
+    b1, b2, eps = float(hp["beta_1"]), float(hp["beta_2"]), float(hp["epsilon"])
+    # Keras docstring (paper Alg. 2 plus epsilon): m = b1*m + (1-b1)*g; u = max(b2*u, |g|);
+    # w -= lr / (1 - b1^t) * m / (u + epsilon).
+    m = b1 * s["momentum"] + (1 - b1) * g
+    u = np.maximum(b2 * s["norm"], np.abs(g))
+    return w - lr / (1 - b1**t) * m / (u + eps), {"momentum": m, "norm": u}
+
+
+_init, _update = core.per_variable(_init_one, _update_one)
+
+
+def init(weights: Sequence[Array], hp: Mapping[str, object]) -> State:
+    return _init(weights, {**DEFAULTS, **hp})
+
+
+def update(
+    weights: Sequence[Array], grads: Sequence[Array], state: State,
+    hp: Mapping[str, object], lr: float, t: int,
+) -> tuple[list[Array], State]:
+    return _update(weights, grads, state, {**DEFAULTS, **hp}, lr, t)

@@ -1,0 +1,53 @@
+"""Standalone reproducer snippets (keras + numpy only) for a failing case."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .strategies import Case
+
+
+def _array(a: np.ndarray) -> str:
+    text = re.sub(r"\b(nan|inf)\b", r"float('\1')", repr(np.asarray(a, np.float64).tolist()))
+    return f"np.array({text})"
+
+
+def script(case: Case, steps: list[list[np.ndarray]] | None = None, check: str = "", build_first: bool = False) -> str:
+    """A script that rebuilds the case's optimizer and variables and applies `steps` gradients.
+
+    `check` is appended as the lines that show what the claim expected.
+    """
+    steps = case.grads if steps is None else steps
+    dt = case.dtype
+    lines = [
+        "import keras",
+        "import numpy as np",
+        *([case.setup.imports] if case.setup.imports else []),
+        "",
+        f"opt = {case.setup.code}",
+        "variables = [",
+        *[f"    keras.Variable({_array(w)}, dtype={dt!r}, name='v{i}')," for i, w in enumerate(case.weights)],
+        "]",
+    ]
+    if build_first:
+        lines.append("opt.build(variables)")
+    lines.append("gradients = [")
+    for step in steps:
+        lines.append("    [" + ", ".join(_array(g) for g in step) + "],")
+    lines += [
+        "]",
+        "for grads in gradients:",
+        "    # gradients of opt.scale_loss(loss): 1x unless the optimizer scales the loss",
+        "    scale = float(keras.ops.convert_to_numpy(opt.scale_loss(1.0)))",
+        "    grads = [keras.ops.convert_to_tensor(g * scale, dtype=v.dtype) for g, v in zip(grads, variables)]",
+        "    opt.apply_gradients(zip(grads, variables))",
+        "print('weights:', [keras.ops.convert_to_numpy(v) for v in variables])",
+        "print('iterations:', int(keras.ops.convert_to_numpy(opt.iterations)))",
+        "for v in opt.variables:",
+        "    print(v.path, keras.ops.convert_to_numpy(v))",
+    ]
+    if check:
+        lines += ["", *check.strip().splitlines()]
+    return "\n".join(lines)

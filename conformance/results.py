@@ -1,0 +1,81 @@
+"""The results file: JSON lines, flushed after every verdict so that a crash loses nothing finished.
+
+Line 1: {"run_info": {...}}; then one object per (optimizer, claim). See README.md for the format.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from . import __version__
+
+FORMAT_VERSION = 1
+VERDICTS = ("pass", "fail", "deviation", "unsupported", "error")
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return repr(o)
+
+
+def run_info(adapter: Any, profile: str, seed: Any) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "suite_version": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        **adapter.versions(),
+        "hypothesis": __import__("hypothesis").__version__,
+        "numpy": np.__version__,
+        "devices": adapter.devices(),
+        "hypothesis_profile": profile,
+        "hypothesis_seed": seed,
+        "argv": sys.argv[1:],
+        "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+class ResultsWriter:
+    def __init__(self, path: Path, info: dict[str, Any]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._f: IO[str] = open(path, "w", encoding="utf-8")
+        self.write({"run_info": info})
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._f.write(json.dumps(record, default=_default, allow_nan=False, sort_keys=False) + "\n")
+        self._f.flush()
+        os.fsync(self._f.fileno())
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def read(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """run_info and verdict records of a results file (raises ValueError naming a bad line)."""
+    info: dict[str, Any] = {}
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}:{n}: not a JSON object ({e.msg})") from None
+            if "run_info" in obj:
+                info = obj["run_info"]
+            else:
+                records.append(obj)
+    return info, records

@@ -1,0 +1,43 @@
+"""Reference trajectories: Keras follows the published algorithm, state included (seed 004)."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import trajectory
+from conformance.claims import SEEDS, claim
+from conformance.strategies import FLOAT32, FLOAT64, LOW_PRECISION, cases
+
+SOURCE = SEEDS["004"] + "; the Keras optimizer docs (keras.io/api/optimizers/<name>) and each paper"
+
+
+@claim(
+    "reference.trajectory",
+    "Over k steps in float32, the weights and every state variable follow the float64 "
+    "reference implementation of the documented algorithm, and the state carries over between steps.",
+    SOURCE,
+)
+@given(data=st.data())
+def test_trajectory(spec, data):
+    trajectory.check(data.draw(cases(spec, FLOAT32), label="case"))
+
+
+@claim(
+    "reference.trajectory_float64",
+    "With float64 variables the optimizer computes in float64: weights and state follow the "
+    "reference within float64 precision (hyperparameters and learning rate included).",
+    SOURCE,
+)
+@given(data=st.data())
+def test_trajectory_float64(spec, data):
+    trajectory.check(data.draw(cases(spec, FLOAT64), label="case"))
+
+
+@claim(
+    "reference.trajectory_low_precision",
+    "In float16 and bfloat16 the weights and state follow the float64 reference within the "
+    "precision of the dtype.",
+    SOURCE,
+)
+@given(data=st.data())
+def test_trajectory_low_precision(spec, data):
+    trajectory.check(data.draw(cases(spec, LOW_PRECISION), label="case"))

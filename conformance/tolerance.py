@@ -1,0 +1,57 @@
+"""The one place where comparison tolerances are defined.
+
+A reference step is compared elementwise against Keras after Keras's own state and weights are fed
+into the float64 reference (teacher forcing), so rounding does not compound across steps. Each
+element of an update is a short chain of floating-point operations in the variable's dtype; a chain
+of about `OPS_PER_STEP` roundings of at most eps/2 each bounds the relative error per step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Roundings in one element's update chain (moments, square root, division, bias correction,
+# learning-rate scaling), with a margin for operations Keras fuses differently.
+OPS_PER_STEP = 16
+
+
+def eps(dtype: str) -> float:
+    """Machine epsilon of a Keras dtype name, bfloat16 included."""
+    if dtype == "bfloat16":
+        return 2.0**-7
+    return float(np.finfo(np.dtype(dtype)).eps)
+
+
+def rtol(dtype: str, steps: int = 1) -> float:
+    """Relative tolerance after `steps` teacher-forced steps: errors add, at most linearly."""
+    return OPS_PER_STEP * eps(dtype) * max(1, steps)
+
+
+# A hyperparameter enters the update through terms such as 1 - beta_2 ** t, computed in the
+# variable's dtype: each is perturbed by this many roundings to measure how much the documented
+# formula itself amplifies the dtype's precision (its conditioning), see `sensitivity`.
+HP_ROUNDINGS = 8
+
+
+def hp_perturbation(dtype: str) -> float:
+    return HP_ROUNDINGS * eps(dtype)
+
+
+def subnormal(dtype: str) -> float:
+    """Spacing of the dtype's subnormals: the absolute error floor near zero."""
+    if dtype == "bfloat16":
+        return 2.0**-133
+    return float(np.finfo(np.dtype(dtype)).smallest_subnormal)
+
+
+def bound(ref: np.ndarray, prev: np.ndarray, dtype: str, steps: int = 1) -> np.ndarray:
+    """Elementwise allowed |actual - ref|.
+
+    Scaled by the magnitude of the result, of the value before the step and of the change, so
+    that cancellation (a result near zero computed from large terms) is allowed for, while an
+    update that is wrong by more than a few roundings of its own size is not.
+    """
+    ref = np.asarray(ref, np.float64)
+    prev = np.broadcast_to(np.asarray(prev, np.float64), ref.shape)
+    scale = np.abs(ref) + np.abs(prev) + np.abs(ref - prev)
+    return rtol(dtype, steps) * scale + OPS_PER_STEP * subnormal(dtype)

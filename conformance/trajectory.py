@@ -1,0 +1,121 @@
+"""Teacher-forced comparison of a Keras optimizer with its float64 reference.
+
+Before every step, the reference is given Keras's own weights and state (read back as float64),
+so each step is judged on its own and rounding never compounds; the state Keras carries into the
+next step is therefore checked too (seed 004: state persists between steps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable
+
+import numpy as np
+
+from . import drive, pairing, tolerance
+from .compare import Comparison, Mismatch
+from .adapters import current as adapter
+from .errors import ClaimFailed, Unsupported
+from .reference import options as ref_options
+from .reference.core import State
+from .reproducer import script
+from .strategies import Case
+
+
+def _state_from_keras(template: State, mapping: dict[tuple, int], keras_state: list[Any]) -> State:
+    slots = [{k: np.asarray(keras_state[mapping[(i, k)]].value, np.float64) for k in s} for i, s in enumerate(template.slots)]
+    shared = {
+        k: np.asarray(keras_state[mapping[("shared", k)]].value, np.float64) if ("shared", k) in mapping else v
+        for k, v in template.shared.items()
+    }
+    return State(slots, shared)
+
+
+def _entries(weights: list[np.ndarray], state: State, mapping: dict) -> dict[tuple, np.ndarray]:
+    """Weights and paired state of one reference step, keyed like the comparisons."""
+    out: dict[tuple, np.ndarray] = {("weight", i): w for i, w in enumerate(weights)}
+    for key in mapping:
+        out[key] = state.shared[key[1]] if key[0] == "shared" else state.slots[key[0]][key[1]]
+    return out
+
+
+def _sensitivity(step: Callable, hp: dict, opts: Any, dtype: str, mapping: dict) -> dict[tuple, np.ndarray]:
+    """How far the reference moves when each float hyperparameter moves by a few roundings.
+
+    Added to the allowed error: it is the conditioning of the documented formula in this dtype
+    (1 - beta_2 ** t with beta_2 near 1 loses digits however carefully it is computed).
+    """
+    base = _entries(*step(hp, opts), mapping)
+    spread = {k: np.zeros_like(v) for k, v in base.items()}
+    delta = tolerance.hp_perturbation(dtype)
+    variants = [({**hp, k: v * (1 + delta)}, opts) for k, v in hp.items() if type(v) is float and not k.startswith("_")]
+    variants += [(hp, replace(opts, **{k: v * (1 + delta)})) for k, v in vars(opts).items() if type(v) is float]
+    for h, o in variants:
+        moved = _entries(*step(h, o), mapping)
+        for k in spread:
+            spread[k] = spread[k] + np.abs(moved[k] - base[k])
+    return spread
+
+
+def rounding(dtype: str) -> Callable[[float], float]:
+    """Round a Python float to the nearest value of `dtype`."""
+    np_dtype = adapter().np_dtype(dtype)
+    return lambda v: float(np.asarray(v, np.float64).astype(np_dtype).astype(np.float64))
+
+
+def check(case: Case) -> Comparison:
+    """Run the case on Keras and the reference; raise ClaimFailed on any mismatch."""
+    setup = case.setup
+    rule = setup.reference
+    if rule is None:
+        raise Unsupported(f"{setup.spec} has no reference rule")
+    # The optimizer can only hold its hyperparameters in the variables' dtype: round them to it, so
+    # that the comparison measures the algorithm rather than the representation of 0.999.
+    cast = rounding(case.dtype)
+    hp = {k: cast(v) if type(v) is float else v for k, v in setup.hp.items()}
+    hp["_names"] = [f"v{i}" for i in range(len(case.weights))]
+    hp["_lr_schedule"] = setup.lr.kind != "constant"
+    opts = replace(setup.opts, **{k: cast(v) for k, v in vars(setup.opts).items() if type(v) is float})
+    opt, vars_ = drive.fresh(case, build=True)
+    snap = drive.snapshot(opt, vars_)
+    ref_state = ref_options.init(rule, hp, opts, snap.weights)
+    mapping, missing = pairing.pair(rule, ref_state, snap.state)
+    cmp = Comparison(case.dtype)
+    if missing:
+        names = [sv.path for sv in snap.state]
+        raise ClaimFailed(f"reference state {missing} has no Keras counterpart; Keras state after build(): {names}")
+    for (i, slot), j in ((k, j) for k, j in mapping.items() if k[0] != "shared"):
+        cmp.close(f"after build() {snap.state[j].path}", snap.state[j].value, ref_state.slots[i][slot], ref_state.slots[i][slot])
+    k = setup.opts.gradient_accumulation_steps
+    for t, grads in enumerate(case.grads):
+        forced = _state_from_keras(ref_state, mapping, snap.state)
+        seen = drive.as_dtype(grads, case.dtype)
+
+        def step(h: dict, o: Any) -> tuple[list[np.ndarray], State]:
+            return ref_options.step(rule, h, o, setup.lr, snap.weights, seen, forced, t, cast)
+
+        ref_w, ref_state = step(hp, opts)
+        expected = _entries(ref_w, ref_state, mapping)
+        before = _entries(snap.weights, forced, mapping)
+        slack = _sensitivity(step, hp, opts, case.dtype, mapping)
+        new = drive.run(opt, vars_, [grads])[0]
+        for key, ref in expected.items():
+            actual = new.weights[key[1]] if key[0] == "weight" else new.state[mapping[key]].value
+            where = f"weight v{key[1]}" if key[0] == "weight" else new.state[mapping[key]].path
+            cmp.close(f"step {t + 1} {where}", actual, ref, before[key], slack[key])
+        expected_iterations = (t + 1) // k if k else t + 1
+        if new.iterations != expected_iterations:
+            cmp.mismatches.append(Mismatch(f"step {t + 1} optimizer.iterations", (), new.iterations, expected_iterations, 0))
+        if cmp.failed:
+            break
+        snap = new
+    if cmp.failed:
+        unmodelled = pairing.unpaired(mapping, snap.state)
+        raise ClaimFailed(
+            f"Keras departs from the float64 reference ({cmp.summary()}):\n{cmp.report()}"
+            + (f"\n(Keras state not modelled by the reference: {unmodelled})" if unmodelled else "")
+            + "\n\nReproducer:\n"
+            + script(case, case.grads[: t + 1], check=f"# the float64 reference expects, after step {t + 1}:\n"
+                     + "\n".join(f"#   {m.where}{list(m.index)}: {m.expected!r}" for m in cmp.mismatches[:6]))
+        )
+    return cmp

@@ -1,0 +1,56 @@
+"""Turn the outcome of one scenario test into a verdict record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import expectations, strategies
+from .errors import ClaimFailed, Unsupported
+
+
+def _split(message: str) -> tuple[str, str]:
+    head, sep, repro = message.partition("\n\nReproducer:\n")
+    return head, repro if sep else ""
+
+
+def _unwrap(exc: BaseException | None) -> BaseException | None:
+    """Hypothesis reports several distinct failures as a group: a claim failure if all are."""
+    if isinstance(exc, BaseExceptionGroup):
+        failures = [e for e in exc.exceptions if isinstance(e, ClaimFailed)]
+        if failures and len(failures) == len(exc.exceptions):
+            failures[0].add_note(f"(and {len(failures) - 1} other distinct failure(s))")
+            return failures[0]
+    return exc
+
+
+def classify(
+    exc: BaseException | None, optimizer: str, claim: str, deviations: list, keras: str, backend: str
+) -> dict[str, Any]:
+    """verdict, expected, message, reproducer and, for stale expectations, the stale reason."""
+    exc = _unwrap(exc)
+    out: dict[str, Any] = {"verdict": "pass", "expected": "pass", "message": "", "reproducer": "", "stale": ""}
+    if exc is None:
+        matching = expectations.find(deviations, optimizer, claim, keras, backend)
+        if matching:
+            out.update(expected="fail", stale=matching[0].reason, message=f"stale expectation: {matching[0].reason}")
+    elif isinstance(exc, Unsupported):
+        out.update(verdict="unsupported", message=str(exc))
+    elif isinstance(exc, ClaimFailed):
+        message, repro = _split(str(exc))
+        out.update(verdict="fail", message=message, reproducer=repro)
+        case = strategies.LAST[0]
+        context = f"{case.setup.code}\n{message}" if case else message
+        explained = [d for d in expectations.find(deviations, optimizer, claim, keras, backend) if d.explains(context)]
+        if explained:
+            d = explained[0]
+            out.update(verdict="deviation", expected="fail", reason=d.reason, link=d.link)
+    else:
+        out.update(verdict="error", message=f"{type(exc).__name__}: {exc}")
+    notes = getattr(exc, "__notes__", None) if exc is not None else None
+    out["counterexample"] = "\n".join(notes or [])
+    case = strategies.LAST[0] if out["verdict"] in ("fail", "deviation") else None
+    out["configuration"] = case.setup.code if case else None
+    out["hyperparameters"] = case.setup.describe() if case else None
+    out["dtype"] = case.dtype if case else None
+    out["shapes"] = [list(w.shape) for w in case.weights] if case else None
+    return out

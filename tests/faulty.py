@@ -1,0 +1,136 @@
+"""Deliberately faulty optimizers, each a built-in with one seeded bug, and conforming doubles.
+
+`FAULTS` pairs every claim with a fault it must catch and the unmodified (or conforming)
+optimizer it must pass. Where every real Keras optimizer fails a claim (the iteration counter
+advances on a zero-gradient step), the passing side is a conforming double and the real
+optimizer is the fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from keras import ops
+
+from conformance.catalogue import Spec, fixed_spec, wrapper_spec
+from conformance.learning_rates import LearningRate
+from conformance.options import Options
+
+
+class DriftingSGD(keras.optimizers.SGD):
+    """Takes steps 0.1% longer than its learning rate."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        super().update_step(gradient, variable, ops.multiply(learning_rate, 1.001))
+
+
+class DoublingSGD(keras.optimizers.SGD):
+    """Takes steps twice as long as its learning rate (a fault visible even in float16)."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        super().update_step(gradient, variable, ops.multiply(learning_rate, 2.0))
+
+
+class ForgetfulSGD(keras.optimizers.SGD):
+    """Forgets its momentum before every step: state does not persist (seed 004)."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        m = self.momentums[self._get_variable_index(variable)]
+        self.assign(m, ops.zeros_like(m))
+        super().update_step(gradient, variable, learning_rate)
+
+
+class ShrinkingSGD(keras.optimizers.SGD):
+    """Shrinks every weight a little on every step, zero gradients included."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        super().update_step(gradient, variable, learning_rate)
+        self.assign(variable, ops.multiply(variable, 0.999))
+
+
+class PrimedSGD(keras.optimizers.SGD):
+    """Adds a constant to its momentum on every step, so a zero-gradient step leaves state behind."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        super().update_step(gradient, variable, learning_rate)
+        m = self.momentums[self._get_variable_index(variable)]
+        self.assign_add(m, ops.full_like(m, 0.125))
+
+
+class CountingSGD(keras.optimizers.SGD):
+    """Divides its learning rate by the step number, so a zero-gradient step shifts later steps."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        t = ops.cast(self.iterations + 1, variable.dtype)
+        super().update_step(gradient, variable, ops.divide(ops.cast(learning_rate, variable.dtype), t))
+
+
+class SkipZeroSGD(keras.optimizers.SGD):
+    """Conforming double: an all-zero gradient only builds the optimizer; it is not a step."""
+
+    def apply(self, grads, trainable_variables=None):
+        if all(not np.any(ops.convert_to_numpy(g)) for g in grads):
+            if not self.built:
+                self.build(list(trainable_variables))
+            return
+        return super().apply(grads, trainable_variables)
+
+
+class LazyPrimedSGD(keras.optimizers.SGD):
+    """Initialises its momentum differently when it builds itself lazily."""
+
+    def apply(self, grads, trainable_variables=None):
+        if not self.built:
+            self.build(list(trainable_variables))
+            for m in self.momentums:
+                m.assign(ops.full_like(m, 0.25))
+        return super().apply(grads, trainable_variables)
+
+
+class UncheckedLossScaleOptimizer(keras.optimizers.LossScaleOptimizer):
+    """Believes every gradient is finite, so it never skips a step."""
+
+    def check_finite(self, grads):
+        return ops.convert_to_tensor(True)
+
+
+# Hyperparameters exactly representable in float16, so that the unmodified parent passes the
+# precision-sensitive claims and only the seeded bug can fail them.
+HALF = LearningRate("constant", {"value": 0.5})
+MOMENTUM = {"momentum": 0.5}
+
+
+def sgd(cls: type, hp: dict | None = None) -> Spec:
+    return fixed_spec(cls.__name__, cls, "SGD", hp or {}, Options(), HALF)
+
+
+def loss_scaled(cls: type) -> Spec:
+    return wrapper_spec(cls, [sgd(keras.optimizers.SGD)])
+
+
+@dataclass(frozen=True)
+class Fault:
+    claim: str
+    faulty: Spec
+    passing: Spec
+
+
+def faults() -> list[Fault]:
+    return [
+        Fault("reference.trajectory", sgd(DriftingSGD), sgd(keras.optimizers.SGD)),
+        Fault("reference.trajectory", sgd(ForgetfulSGD, MOMENTUM), sgd(keras.optimizers.SGD, MOMENTUM)),
+        Fault("reference.trajectory_float64", sgd(DriftingSGD), sgd(keras.optimizers.SGD)),
+        Fault("reference.trajectory_low_precision", sgd(DoublingSGD), sgd(keras.optimizers.SGD)),
+        Fault("zero_grad.weights_unchanged", sgd(ShrinkingSGD), sgd(keras.optimizers.SGD)),
+        Fault("zero_grad.state_as_built", sgd(PrimedSGD, MOMENTUM), sgd(keras.optimizers.SGD, MOMENTUM)),
+        Fault("zero_grad.trajectory_as_fresh", sgd(CountingSGD), sgd(keras.optimizers.SGD)),
+        Fault("zero_grad.iterations_unchanged", sgd(keras.optimizers.SGD), sgd(SkipZeroSGD)),
+        Fault("build.equals_lazy", sgd(LazyPrimedSGD, MOMENTUM), sgd(keras.optimizers.SGD, MOMENTUM)),
+        Fault(
+            "nonfinite.weights_unchanged_or_raises",
+            loss_scaled(UncheckedLossScaleOptimizer),
+            loss_scaled(keras.optimizers.LossScaleOptimizer),
+        ),
+    ]

@@ -1,0 +1,62 @@
+"""Specs: built-in discovery, user optimizers, and usage errors for --optimizer."""
+
+import keras
+import pytest
+
+from conformance import catalogue
+from conformance.catalogue import UsageError, builtin_specs, user_spec
+from tests import faulty
+
+
+def test_every_exported_optimizer_has_a_row():
+    names = {s.name for s in builtin_specs()}
+    assert names == set(keras.optimizers.__dict__) & names  # all real exports
+    assert len(names) >= 16 and {"LossScaleOptimizer", "MultiOptimizer"} <= names
+
+
+def test_an_unknown_export_is_reported_as_unspecced(monkeypatch):
+    class Novel(keras.optimizers.Optimizer):
+        pass
+
+    exported = dict(catalogue.adapter().exported_optimizers(), Novel=Novel)
+    monkeypatch.setattr(catalogue.adapter(), "exported_optimizers", lambda: exported)
+    spec = {s.name: s for s in builtin_specs()}["Novel"]
+    assert spec.kind == "unspecced" and "no spec" in spec.note
+    assert spec.setups.example().reference is None
+
+
+def test_a_subclass_is_checked_with_its_parents_spec_and_reference():
+    spec = user_spec("tests.faulty:DriftingSGD")
+    setup = spec.setups.example()
+    assert spec.parent == "SGD" and setup.reference.__name__.endswith(".sgd")
+    assert isinstance(setup.build(), faulty.DriftingSGD)
+    assert setup.imports == "from tests.faulty import DriftingSGD"
+
+
+def make_adam():
+    return keras.optimizers.Adam(learning_rate=0.25, beta_1=0.5)
+
+
+def test_a_factory_is_read_back_from_its_config():
+    spec = user_spec("tests.test_catalogue:make_adam")
+    setup = spec.setups.example()
+    assert spec.parent == "Adam" and setup.hp["beta_1"] == 0.5 and setup.lr.value(0) == 0.25
+
+
+def not_an_optimizer():
+    return 3
+
+
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("nomodule", "expected MODULE:CLASS"),
+        ("no_such_module_xyz:Opt", "cannot import 'no_such_module_xyz'"),
+        ("tests.faulty:Missing", "has no attribute 'Missing'"),
+        ("builtins:dict", "is not a subclass"),
+        ("tests.test_catalogue:not_an_optimizer", "returned int, not an optimizer"),
+    ],
+)
+def test_bad_optimizer_paths_are_usage_errors(path, message):
+    with pytest.raises(UsageError, match=message):
+        user_spec(path)

@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+
+from conformance import tolerance
+from conformance.compare import Comparison
+
+
+@pytest.mark.parametrize("dtype, eps", [("float32", 2.0**-23), ("float64", 2.0**-52), ("float16", 2.0**-10), ("bfloat16", 2.0**-7)])
+def test_eps(dtype, eps):
+    assert tolerance.eps(dtype) == eps
+
+
+def test_rtol_grows_with_steps_and_dtype():
+    assert tolerance.rtol("float32", 3) == 3 * tolerance.rtol("float32", 1)
+    assert tolerance.rtol("float16") > tolerance.rtol("float32") > tolerance.rtol("float64")
+
+
+def test_comparison_reports_observed_error_and_catches_a_wrong_value():
+    cmp = Comparison("float32")
+    cmp.close("ok", np.array([1.0 + 1e-7]), np.array([1.0]), np.array([1.0]))
+    assert not cmp.failed and 0 < cmp.worst_ratio < 1
+    cmp.close("bad", np.array([1.001]), np.array([1.0]), np.array([1.0]))
+    assert cmp.failed and "bad" in cmp.report() and "1.001" in cmp.report()
+    assert cmp.worst_abs == pytest.approx(1e-3)
+
+
+def test_slack_widens_the_bound():
+    cmp = Comparison("float32")
+    cmp.close("x", np.array([1.001]), np.array([1.0]), np.array([1.0]), slack=np.array([0.01]))
+    assert not cmp.failed
+
+
+def test_equal_is_bitwise_and_nan_aware():
+    cmp = Comparison("float32")
+    cmp.equal("same", np.array([np.nan, 1.0], np.float32), np.array([np.nan, 1.0], np.float32))
+    assert not cmp.failed
+    cmp.equal("diff", np.array([1.0], np.float32), np.array([np.nextafter(np.float32(1), np.float32(2))]))
+    assert cmp.failed
