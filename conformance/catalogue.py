@@ -23,6 +23,9 @@ from .options import Options, options
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")
 WRAPPERS = ("LossScaleOptimizer", "MultiOptimizer")
+# Wrappers are checked around the most used optimizers, so that a wrapper's verdict is about the
+# wrapper rather than the union of every inner optimizer's own findings.
+WRAPPER_INNER = ("SGD", "Adam")
 # Documented defaults of `weight_decay` where it is not None.
 DEFAULT_WEIGHT_DECAY = {"AdamW": 0.004, "Muon": 0.004}
 
@@ -156,7 +159,7 @@ def builtin_specs() -> list[Spec]:
     out = list(plain)
     for n, c in exported.items():
         if n in WRAPPERS:
-            out.append(wrapper_spec(c, plain, n))
+            out.append(wrapper_spec(c, [s for s in plain if s.name in WRAPPER_INNER], n))
         elif n not in reference.MODULES:
             out.append(_unspecced(n, c))
     return sorted(out, key=lambda s: s.name)

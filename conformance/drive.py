@@ -24,7 +24,8 @@ class Snapshot:
 def fresh(case: Case, build: bool = False) -> tuple[Any, list[Any]]:
     """A new optimizer from the case's configuration and new variables holding its weights."""
     a = adapter()
-    opt = case.setup.build()
+    with a.keras_call(f"constructing {case.setup.code}"):
+        opt = case.setup.build()
     vars_ = a.variables(case.weights, case.dtype)
     if build:
         a.build(opt, vars_)

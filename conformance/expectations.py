@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
 DEFAULT_PATH = Path(__file__).with_name("expectations.toml")
 
 
 @dataclass(frozen=True)
 class Deviation:
-    optimizer: str
+    optimizer: str | tuple[str, ...]
     claim: str
     reason: str
     keras: str = ""
@@ -25,8 +30,9 @@ class Deviation:
     link: str = ""
 
     def applies(self, optimizer: str, claim: str, keras: str, backend: str) -> bool:
+        patterns = (self.optimizer,) if isinstance(self.optimizer, str) else self.optimizer
         return (
-            fnmatch.fnmatchcase(optimizer, self.optimizer)
+            any(fnmatch.fnmatchcase(optimizer, p) for p in patterns)
             and fnmatch.fnmatchcase(claim, self.claim)
             and fnmatch.fnmatchcase(backend, self.backend)
             and Version(keras) in SpecifierSet(self.keras)
@@ -44,6 +50,8 @@ def load(path: Path = DEFAULT_PATH) -> list[Deviation]:
         missing = {"optimizer", "claim", "reason"} - entry.keys()
         if missing:
             raise ValueError(f"{path}: deviation #{i + 1} lacks {sorted(missing)}")
+        if isinstance(entry["optimizer"], list):
+            entry = {**entry, "optimizer": tuple(entry["optimizer"])}
         out.append(Deviation(**entry))
     return out
 

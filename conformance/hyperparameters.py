@@ -38,7 +38,8 @@ HYPERPARAMETERS: dict[str, dict[str, st.SearchStrategy]] = {
         "beta": st.floats(0.0, 1.0),
     },
     "Lamb": {"beta_1": beta, "beta_2": beta2, "epsilon": epsilon},
-    "Lion": {"beta_1": beta, "beta_2": beta},
+    # Keras rejects beta_1 == 0 (its message says "[0, 1]"); the argument-contract claims own that.
+    "Lion": {"beta_1": st.floats(0.01, 0.99), "beta_2": beta},
     "Muon": {
         "adam_beta_1": beta,
         "adam_beta_2": beta2,

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, Phase, settings
 _PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-settings.register_profile("dev", max_examples=10, phases=_PHASES, **_COMMON)
-settings.register_profile("ci", max_examples=10, phases=_PHASES, derandomize=True, database=None, print_blob=True, **_COMMON)
+settings.register_profile("dev", max_examples=10, phases=_PHASES, report_multiple_bugs=False, **_COMMON)
+settings.register_profile("ci", max_examples=10, phases=_PHASES, report_multiple_bugs=False, derandomize=True, database=None, print_blob=True, **_COMMON)
 settings.register_profile("thorough", max_examples=200, **_COMMON)
 settings.load_profile("dev")
 

@@ -13,7 +13,6 @@ from hypothesis.extra import numpy as hnp
 
 from .catalogue import Setup, Spec
 
-FULL_PRECISION = ("float32", "float64")
 FLOAT32 = ("float32",)
 FLOAT64 = ("float64",)
 LOW_PRECISION = ("float16", "bfloat16")
@@ -65,7 +64,7 @@ class Case:
 def cases(
     draw: st.DrawFn,
     spec: Spec,
-    dtypes: tuple[str, ...] = FULL_PRECISION,
+    dtypes: tuple[str, ...] = FLOAT32,
     min_steps: int = 1,
     max_steps: int = 4,
     max_vars: int = 3,

@@ -72,7 +72,7 @@ def check(case: Case) -> Comparison:
     # The optimizer can only hold its hyperparameters in the variables' dtype: round them to it, so
     # that the comparison measures the algorithm rather than the representation of 0.999.
     cast = rounding(case.dtype)
-    hp = {k: cast(v) if type(v) is float else v for k, v in setup.hp.items()}
+    hp = {k: cast(v) if type(v) is float else v for k, v in {**rule.DEFAULTS, **setup.hp}.items()}
     hp["_names"] = [f"v{i}" for i in range(len(case.weights))]
     hp["_lr_schedule"] = setup.lr.kind != "constant"
     opts = replace(setup.opts, **{k: cast(v) for k, v in vars(setup.opts).items() if type(v) is float})
@@ -80,7 +80,7 @@ def check(case: Case) -> Comparison:
     snap = drive.snapshot(opt, vars_)
     ref_state = ref_options.init(rule, hp, opts, snap.weights)
     mapping, missing = pairing.pair(rule, ref_state, snap.state)
-    cmp = Comparison(case.dtype)
+    cmp = Comparison(case.dtype, amplification=getattr(rule, "amplification", lambda _: 1.0)(hp))
     if missing:
         names = [sv.path for sv in snap.state]
         raise ClaimFailed(f"reference state {missing} has no Keras counterpart; Keras state after build(): {names}")

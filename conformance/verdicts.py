@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+if sys.version_info < (3, 11):  # hypothesis brings the backport
+    from exceptiongroup import BaseExceptionGroup
 
 from . import expectations, strategies
 from .errors import ClaimFailed, Unsupported
@@ -15,7 +19,7 @@ def _split(message: str) -> tuple[str, str]:
 
 def _unwrap(exc: BaseException | None) -> BaseException | None:
     """Hypothesis reports several distinct failures as a group: a claim failure if all are."""
-    if isinstance(exc, BaseExceptionGroup):
+    if isinstance(exc, BaseExceptionGroup):  # noqa: F821 - built in from 3.11, imported before
         failures = [e for e in exc.exceptions if isinstance(e, ClaimFailed)]
         if failures and len(failures) == len(exc.exceptions):
             failures[0].add_note(f"(and {len(failures) - 1} other distinct failure(s))")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 
 from conformance.reference import core
-from conformance.reference.core import Array, State
+from conformance.reference.core import Array
 
 DEFAULTS: dict[str, object] = {"rho": 0.95, "epsilon": 1e-7}
 
@@ -28,15 +28,5 @@ def _update_one(w, g, s, hp, lr, t):
     return w + lr * dx, {"accumulated_grad": eg2, "accumulated_delta_var": edx2}
 
 
-_init, _update = core.per_variable(_init_one, _update_one)
-
-
-def init(weights: Sequence[Array], hp: Mapping[str, object]) -> State:
-    return _init(weights, {**DEFAULTS, **hp})
-
-
-def update(
-    weights: Sequence[Array], grads: Sequence[Array], state: State,
-    hp: Mapping[str, object], lr: float, t: int,
-) -> tuple[list[Array], State]:
-    return _update(weights, grads, state, {**DEFAULTS, **hp}, lr, t)
+# Variables are independent; hyperparameters left out take the documented defaults.
+init, update = core.per_variable(_init_one, _update_one, DEFAULTS)

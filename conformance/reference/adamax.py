@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 
 from conformance.reference import core
-from conformance.reference.core import Array, State
+from conformance.reference.core import Array
 
 DEFAULTS: dict[str, object] = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
 
@@ -25,15 +25,9 @@ def _update_one(w, g, s, hp, lr, t):
     return w - lr / (1 - b1**t) * m / (u + eps), {"momentum": m, "norm": u}
 
 
-_init, _update = core.per_variable(_init_one, _update_one)
+# Variables are independent; hyperparameters left out take the documented defaults.
+init, update = core.per_variable(_init_one, _update_one, DEFAULTS)
 
 
-def init(weights: Sequence[Array], hp: Mapping[str, object]) -> State:
-    return _init(weights, {**DEFAULTS, **hp})
-
-
-def update(
-    weights: Sequence[Array], grads: Sequence[Array], state: State,
-    hp: Mapping[str, object], lr: float, t: int,
-) -> tuple[list[Array], State]:
-    return _update(weights, grads, state, {**DEFAULTS, **hp}, lr, t)
+# Bias corrections lose digits as the betas near 1 (core.bias_correction_amplification).
+amplification = core.amplifier(DEFAULTS, "beta_1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from conformance.reference import adam
+from conformance.reference import adam, core
 from conformance.reference.core import Array, State
 
 # AdamW's own defaults (its weight_decay=0.004 default is a base option, excluded here).
@@ -21,3 +21,7 @@ def update(
     hp: Mapping[str, object], lr: float, t: int,
 ) -> tuple[list[Array], State]:
     return adam.update(weights, grads, state, {**DEFAULTS, **hp}, lr, t)
+
+
+# Bias corrections lose digits as the betas near 1 (core.bias_correction_amplification).
+amplification = core.amplifier(DEFAULTS, "beta_1", "beta_2")

@@ -69,16 +69,21 @@ def f64(x: object) -> Array:
 def per_variable(
     init_one: Callable[[Array, Mapping[str, object]], dict[str, Array]],
     update_one: Callable[..., tuple[Array, dict[str, Array]]],
+    defaults: Mapping[str, object] | None = None,
 ) -> tuple[Callable[..., State], Callable[..., tuple[list[Array], State]]]:
     """Build (init, update) for a rule whose variables are updated independently.
 
-    `init_one(w, hp) -> slots`; `update_one(w, g, slots, hp, lr, t) -> (new_w, new_slots)`.
+    `init_one(w, hp) -> slots`; `update_one(w, g, slots, hp, lr, t) -> (new_w, new_slots)`;
+    `defaults` fill in the hyperparameters the caller leaves out.
     """
+    defaults = dict(defaults or {})
 
     def init(weights: Sequence[Array], hp: Mapping[str, object]) -> State:
+        hp = {**defaults, **hp}
         return State([init_one(f64(w), hp) for w in weights])
 
     def update(weights, grads, state, hp, lr, t):
+        hp = {**defaults, **hp}
         state = state.copy()
         new_w, new_slots = [], []
         for w, g, s in zip(weights, grads, state.slots):
@@ -88,3 +93,23 @@ def per_variable(
         return new_w, State(new_slots, state.shared)
 
     return init, update
+
+
+def bias_correction_amplification(*betas: float) -> float:
+    """How much a bias correction 1 - beta ** t amplifies rounding of beta in the working dtype.
+
+    1 - beta loses digits as beta nears 1 (relative error eps / (1 - beta)); a correction that
+    enters through a square root, as Adam's, passes on its square root. Implementations round
+    beta in some places and not others, so the loss does not cancel; tolerances widen by this.
+    """
+    return max([1.0] + [float(np.sqrt(1.0 / (1.0 - b))) for b in betas if 0.0 <= b < 1.0])
+
+
+def amplifier(defaults: Mapping[str, object], *betas: str) -> Callable[[Mapping[str, object]], float]:
+    """`amplification(hp)` for a rule whose bias corrections use the hyperparameters `betas`."""
+
+    def amplification(hp: Mapping[str, object]) -> float:
+        merged = {**defaults, **hp}
+        return bias_correction_amplification(*(float(merged[b]) for b in betas))
+
+    return amplification

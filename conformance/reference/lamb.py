@@ -10,6 +10,7 @@ from typing import Mapping
 
 import numpy as np
 
+from conformance.reference import core
 from .core import Array, per_variable
 
 DEFAULTS: dict = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
@@ -34,3 +35,7 @@ def _update_one(w, g, slots, hp, lr, t):
 
 
 init, update = per_variable(_init_one, _update_one)
+
+
+# Bias corrections lose digits as the betas near 1 (core.bias_correction_amplification).
+amplification = core.amplifier(DEFAULTS, "beta_1", "beta_2")

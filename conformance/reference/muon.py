@@ -19,6 +19,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from conformance.reference import core
 from .core import Array, State, f64
 
 DEFAULTS: dict = {
@@ -117,3 +118,7 @@ def update(weights, grads, state: State, hp, lr: float, t: int) -> tuple[list[Ar
         new_w.append(f64(w2))
         new_slots.append(s2)
     return new_w, State(new_slots, state.copy().shared)
+
+
+# Bias corrections lose digits as the betas near 1 (core.bias_correction_amplification).
+amplification = core.amplifier(DEFAULTS, "adam_beta_1", "adam_beta_2")

@@ -6,6 +6,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from conformance.reference import core
 from conformance.reference.core import Array, State, f64
 
 DEFAULTS: dict[str, object] = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
@@ -47,3 +48,7 @@ def update(
         new_w.append(w - lr * m_bar / (np.sqrt(v / (1 - b2**t)) + eps))
         slots.append({"momentum": m, "velocity": v})
     return new_w, State(slots, {"u_product": f64(prod)})
+
+
+# Bias corrections lose digits as the betas near 1 (core.bias_correction_amplification).
+amplification = core.amplifier(DEFAULTS, "beta_1", "beta_2")

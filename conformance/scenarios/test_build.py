@@ -8,7 +8,7 @@ from conformance.claims import SEEDS, claim
 from conformance.compare import Comparison
 from conformance.errors import ClaimFailed
 from conformance.reproducer import script
-from conformance.strategies import FULL_PRECISION, cases
+from conformance.strategies import FLOAT32, cases
 
 
 @claim(
@@ -19,7 +19,7 @@ from conformance.strategies import FULL_PRECISION, cases
 )
 @given(data=st.data())
 def test_build_equals_lazy(spec, data):
-    case = data.draw(cases(spec, FULL_PRECISION), label="case")
+    case = data.draw(cases(spec, FLOAT32), label="case")
     built = drive.run(*drive.fresh(case, build=True), case.grads)
     lazy = drive.run(*drive.fresh(case), case.grads)
     cmp = Comparison(case.dtype, ("build()", "lazy"))

@@ -11,13 +11,13 @@ from conformance.compare import Comparison
 from conformance.errors import ClaimFailed
 from conformance.pairing import COUNTERS
 from conformance.reproducer import script
-from conformance.strategies import FULL_PRECISION, cases, zeros_like
+from conformance.strategies import FLOAT32, cases, zeros_like
 
 SOURCE = SEEDS["000"]
 
 
 def _draw(spec, data):
-    return data.draw(cases(spec, FULL_PRECISION), label="case")
+    return data.draw(cases(spec, FLOAT32), label="case")
 
 
 def _effects(case, before: list, zero: drive.Snapshot) -> str:
