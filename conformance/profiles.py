@@ -15,7 +15,7 @@ settings.load_profile("dev")
 
 # Shrinking replays a failing claim through Keras hundreds of times; bound it per failing claim
 # (successful shrinks, and seconds as a backstop). `thorough` keeps hypothesis's own limits.
-SHRINK_BUDGET = {"dev": (40, 8), "ci": (40, 4)}
+SHRINK_BUDGET = {"dev": (40, 8), "ci": (20, 2)}
 
 
 def limit_shrinking(profile: str, budget: int | None) -> None:
