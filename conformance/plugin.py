@@ -99,6 +99,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         "examples": strategies.DRAWN[0] - drawn0,
         "nodeid": item.nodeid,
     }
+    if record["verdict"] == "fail":
+        report.longrepr = _failure_text(record)
     if record["verdict"] == "unsupported":
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"unsupported: {record['message']}")
@@ -106,6 +108,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.outcome = "skipped"
         report.wasxfail = f"deviation: {record['reason']}"
     report.user_properties.append((_PROP, record))
+
+
+def _failure_text(r: dict[str, Any]) -> str:
+    """What a maintainer needs to file a bug, instead of the harness's traceback."""
+    lines = [
+        f"claim     {r['claim']}: {r['claim_text']}",
+        f"source    {r['source']}",
+        f"optimizer {r['optimizer']}: {r['configuration']}",
+        f"inputs    dtype {r['dtype']}, weight shapes {r['shapes']}",
+        "",
+        r["message"],
+        "",
+        "minimal counterexample (hypothesis):",
+        *("    " + x for x in r["counterexample"].splitlines() if x.strip()),
+    ]
+    if r["reproducer"]:
+        lines += ["", "standalone reproducer (keras + numpy):", *("    " + x for x in r["reproducer"].splitlines())]
+    return "\n".join(lines)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

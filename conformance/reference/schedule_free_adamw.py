@@ -40,7 +40,8 @@ def update(weights, grads, state: State, hp, lr: float, t: int) -> tuple[list[Ar
     new_w, new_slots = [], []
     for y, g, s in zip(weights, grads, state.slots):
         y, g, z = f64(y), f64(g), f64(s["momentum"])
-        x = (y - (1.0 - b1) * z) / b1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = (y - (1.0 - b1) * z) / b1  # beta_1 = 0 leaves x unrecoverable: NaN, not a warning
         v = b2 * f64(s["velocity"]) + (1.0 - b2) * g * g
         z = z - gamma * g / (np.sqrt(v / (1.0 - b2**t)) + eps)
         x = (1.0 - c) * x + c * z
