@@ -22,7 +22,7 @@ DEFAULT_PATH = Path(__file__).with_name("expectations.toml")
 @dataclass(frozen=True)
 class Deviation:
     optimizer: str | tuple[str, ...]
-    claim: str
+    claim: str | tuple[str, ...]
     reason: str
     keras: str = ""
     backend: str = "*"
@@ -30,16 +30,19 @@ class Deviation:
     link: str = ""
 
     def applies(self, optimizer: str, claim: str, keras: str, backend: str) -> bool:
-        patterns = (self.optimizer,) if isinstance(self.optimizer, str) else self.optimizer
         return (
-            any(fnmatch.fnmatchcase(optimizer, p) for p in patterns)
-            and fnmatch.fnmatchcase(claim, self.claim)
+            _any_match(optimizer, self.optimizer)
+            and _any_match(claim, self.claim)
             and fnmatch.fnmatchcase(backend, self.backend)
             and Version(keras) in SpecifierSet(self.keras)
         )
 
     def explains(self, message: str) -> bool:
         return not self.match or re.search(self.match, message) is not None
+
+
+def _any_match(name: str, patterns: str | tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in ((patterns,) if isinstance(patterns, str) else patterns))
 
 
 def load(path: Path = DEFAULT_PATH) -> list[Deviation]:
@@ -50,8 +53,7 @@ def load(path: Path = DEFAULT_PATH) -> list[Deviation]:
         missing = {"optimizer", "claim", "reason"} - entry.keys()
         if missing:
             raise ValueError(f"{path}: deviation #{i + 1} lacks {sorted(missing)}")
-        if isinstance(entry["optimizer"], list):
-            entry = {**entry, "optimizer": tuple(entry["optimizer"])}
+        entry = {k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()}
         out.append(Deviation(**entry))
     return out
 

@@ -134,3 +134,63 @@ def faults() -> list[Fault]:
             loss_scaled(keras.optimizers.LossScaleOptimizer),
         ),
     ]
+
+
+class CarryOverSGD(keras.optimizers.SGD):
+    """Puts its step count into its config, so from_config() resumes counting instead of resetting."""
+
+    def __init__(self, *args, start_iteration: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._iterations.assign(start_iteration)
+
+    def get_config(self):
+        return {**super().get_config(), "start_iteration": int(ops.convert_to_numpy(self.iterations))}
+
+
+class ClassStateSGD(keras.optimizers.SGD):
+    """Keeps its step count on the class, so every new instance continues where the last one was."""
+
+    steps_taken = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._iterations.assign(ClassStateSGD.steps_taken)
+
+    def apply(self, grads, trainable_variables=None):
+        ClassStateSGD.steps_taken += 1
+        return super().apply(grads, trainable_variables)
+
+
+class ForgetfulConfigSGD(keras.optimizers.SGD):
+    """Leaves its momentum out of its config, so from_config() falls back to the default."""
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("momentum")
+        return config
+
+
+class HiddenCounterSGD(keras.optimizers.SGD):
+    """Keeps a Python-side step counter that scales its steps: assigning its variables cannot reset it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = 0
+
+    def apply(self, grads, trainable_variables=None):
+        self.calls += 1
+        return super().apply(grads, trainable_variables)
+
+    def update_step(self, gradient, variable, learning_rate):
+        super().update_step(gradient, variable, ops.divide(ops.cast(learning_rate, variable.dtype), float(self.calls)))
+
+
+def reset_faults() -> list[Fault]:
+    plain = sgd(keras.optimizers.SGD, MOMENTUM)
+    return [
+        Fault("reset.from_config_starts_fresh", sgd(CarryOverSGD, MOMENTUM), plain),
+        Fault("reset.same_arguments_starts_fresh", sgd(ClassStateSGD, MOMENTUM), plain),
+        Fault("reset.keeps_hyperparameters", sgd(ForgetfulConfigSGD, MOMENTUM), plain),
+        Fault("reset.trajectory_as_new", sgd(ForgetfulConfigSGD, MOMENTUM), plain),
+        Fault("reset.in_place_equals_new", sgd(HiddenCounterSGD, MOMENTUM), plain),
+    ]

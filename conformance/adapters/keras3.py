@@ -144,6 +144,44 @@ def finalize(opt: Any, vars_: Sequence[Any]) -> None:
         opt.finalize_variable_values(list(vars_))
 
 
+def _plain(obj: Any) -> Any:
+    """A config with every Keras object replaced by its class name and (plain) config."""
+    if isinstance(obj, dict):
+        if {"class_name", "config"} <= obj.keys():
+            return {"class_name": obj["class_name"], "config": _plain(obj["config"])}
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if hasattr(obj, "get_config") and not isinstance(obj, type):
+        return {"class_name": type(obj).__name__, "config": _plain(obj.get_config())}
+    return obj
+
+
+def config(opt: Any) -> dict[str, Any]:
+    """get_config() in a comparable form (schedules and inner optimizers as plain dicts)."""
+    with keras_call("optimizer.get_config()"):
+        return _plain(opt.get_config())
+
+
+def hyperparameter(opt: Any, name: str) -> Any:
+    """The value an optimizer holds for a constructor argument (Keras keeps them as attributes)."""
+    value = getattr(opt, name, None)
+    return to_numpy(value).item() if hasattr(value, "numpy") or hasattr(value, "value") else value
+
+
+def from_config(opt: Any) -> Any:
+    """A new optimizer of the same class from the old one's get_config()."""
+    with keras_call(f"{type(opt).__name__}.from_config(optimizer.get_config())"):
+        return type(opt).from_config(opt.get_config())
+
+
+def assign_state(opt: Any, values: Sequence[np.ndarray]) -> None:
+    """Assign a value to every optimizer variable, in `opt.variables` order."""
+    with keras_call("assigning the optimizer's variables"):
+        for v, value in zip(opt.variables, values):
+            v.assign(value)
+
+
 def clear() -> None:
     """Forget global Keras state between examples (name counters, graphs)."""
     keras.backend.clear_session()

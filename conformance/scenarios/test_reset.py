@@ -1,0 +1,160 @@
+"""Reset by re-instantiation (seed 002): "create a new optimizer instance with the identical
+configuration ... its internal state is wiped clean", and resetting in place."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import drive
+from conformance.adapters import current as adapter
+from conformance.claims import SEEDS, claim
+from conformance.compare import Comparison
+from conformance.errors import ClaimFailed
+from conformance.reproducer import script
+from conformance.strategies import FLOAT32, cases
+
+SOURCE = SEEDS["002"]
+WAYS = {
+    "from_config": lambda case, old: adapter().from_config(old),
+    "same_arguments": lambda case, old: case.setup.build(),
+}
+HOW = {
+    "from_config": "type(opt).from_config(opt.get_config())",
+    "same_arguments": "calling the class again with the same arguments",
+}
+
+
+def _trained(data, spec):
+    """A case and an optimizer that has taken the case's steps."""
+    case = data.draw(cases(spec, FLOAT32), label="case")
+    opt, vars_ = drive.fresh(case)
+    drive.run(opt, vars_, case.grads)
+    return case, opt, vars_
+
+
+def _built_on(case, vars_) -> drive.Snapshot:
+    """A brand-new optimizer's state after build() on (a copy of) the current weights: some
+    optimizers start their state from the weights (ScheduleFreeAdamW's z)."""
+    a = adapter()
+    copy = a.variables(a.values(vars_), case.dtype)
+    opt = case.setup.build()
+    a.build(opt, copy)
+    return drive.snapshot(opt, copy)
+
+
+def _fail(case, what: str, cmp: Comparison | None, check: str):
+    detail = f"\n{cmp.summary()}:\n{cmp.report()}" if cmp else ""
+    raise ClaimFailed(f"{what}{detail}\n\nReproducer (the steps before the reset):\n{script(case, check=check)}")
+
+
+def _starts_fresh(case, old, vars_, way: str) -> None:
+    a = adapter()
+    new = WAYS[way](case, old)
+    a.build(new, vars_)
+    got = drive.snapshot(new, vars_)
+    want = _built_on(case, vars_)
+    check = f"# then: new = {HOW[way]}; new.build(variables): new.iterations and new.variables should be those of a new optimizer"
+    if got.iterations != 0:
+        _fail(case, f"after {HOW[way]} the new optimizer's iterations is {got.iterations}, not 0", None, check)
+    cmp = Comparison(case.dtype, ("re-instantiated", "brand-new"))
+    names = ([v.name for v in got.state], [v.name for v in want.state])
+    if names[0] != names[1]:
+        cmp.differ("state names", *names)
+    for g, w in zip(got.state, want.state):
+        if g.name != "iteration":
+            cmp.equal(g.name, g.value, w.value)
+    old_before = drive.snapshot(old, vars_)
+    drive.run(new, vars_, case.grads[:1])
+    old_after = drive.snapshot(old, vars_)
+    for b, c in zip(old_before.state, old_after.state):
+        cmp.equal(f"old optimizer's {b.name} after stepping the new one", c.value, b.value)
+    if cmp.failed:
+        _fail(case, f"the optimizer made by {HOW[way]} does not start fresh", cmp, check)
+
+
+@claim(
+    "reset.from_config_starts_fresh",
+    "After k steps, type(opt).from_config(opt.get_config()) gives an optimizer with iterations 0, "
+    "its state at the values a new optimizer has after build(), and nothing shared with the old one.",
+    SOURCE,
+)
+@given(data=st.data())
+def test_from_config_starts_fresh(spec, data):
+    _starts_fresh(*_trained(data, spec), "from_config")
+
+
+@claim(
+    "reset.same_arguments_starts_fresh",
+    "After k steps, calling the optimizer's class again with the same arguments gives an optimizer "
+    "with iterations 0, its state at initial values, and nothing shared with the old one.",
+    SOURCE,
+)
+@given(data=st.data())
+def test_same_arguments_starts_fresh(spec, data):
+    _starts_fresh(*_trained(data, spec), "same_arguments")
+
+
+@claim(
+    "reset.keeps_hyperparameters",
+    "The optimizer re-made from get_config() after k steps has the same configuration: every "
+    "hyperparameter, the learning rate value and its schedule.",
+    SOURCE + "; Optimizer.get_config / from_config in the Keras docs",
+)
+@given(data=st.data())
+def test_keeps_hyperparameters(spec, data):
+    case, old, _ = _trained(data, spec)
+    a = adapter()
+    new = a.from_config(old)
+    before, after = a.config(old), a.config(new)
+    diff = {k: (before.get(k), after.get(k)) for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    # The config may itself omit something: compare the values the two optimizers hold as well.
+    for name in [*case.setup.hp, *case.setup.opts.kwargs()]:
+        held = (a.hyperparameter(old, name), a.hyperparameter(new, name))
+        if held[0] != held[1]:
+            diff[f"{name} (held)"] = held
+    if diff:
+        _fail(case, f"from_config(get_config()) changed the configuration: {diff} (old, new)", None,
+              "# then compare opt.get_config() with type(opt).from_config(opt.get_config()).get_config()")
+
+
+@claim(
+    "reset.trajectory_as_new",
+    "From the same weights, the optimizer re-made from get_config() after k steps follows "
+    "bit for bit the trajectory of a brand-new optimizer.",
+    SOURCE,
+)
+@given(data=st.data())
+def test_trajectory_as_new(spec, data):
+    case, old, vars_ = _trained(data, spec)
+    a = adapter()
+    mine, theirs = (a.variables(a.values(vars_), case.dtype) for _ in range(2))
+    remade = drive.run(a.from_config(old), mine, case.grads)
+    new = drive.run(case.setup.build(), theirs, case.grads)
+    cmp = Comparison(case.dtype, ("re-made", "brand-new"))
+    drive.compare_runs(cmp, remade, new)
+    if cmp.failed:
+        _fail(case, "the re-made optimizer's trajectory differs from a brand-new optimizer's", cmp,
+              "# then run the same gradients again with type(opt).from_config(opt.get_config()) and with a new optimizer")
+
+
+@claim(
+    "reset.in_place_equals_new",
+    "Assigning every optimizer variable the value a new optimizer has after build() resets it: "
+    "it then follows bit for bit the trajectory of a brand-new optimizer.",
+    SOURCE,
+)
+@given(data=st.data())
+def test_in_place_equals_new(spec, data):
+    case, old, vars_ = _trained(data, spec)
+    a = adapter()
+    theirs = a.variables(a.values(vars_), case.dtype)
+    initial = _built_on(case, vars_)
+    if [v.name for v in initial.state] != [v.name for v in a.state(old)]:
+        _fail(case, "the trained optimizer's variables do not match a new one's, so they cannot be reset in place", None, "")
+    a.assign_state(old, [v.value for v in initial.state])
+    reset = drive.run(old, vars_, case.grads)
+    new = drive.run(case.setup.build(), theirs, case.grads)
+    cmp = Comparison(case.dtype, ("reset in place", "brand-new"))
+    drive.compare_runs(cmp, reset, new)
+    if cmp.failed:
+        _fail(case, "after assigning initial values to its variables the optimizer does not behave as a new one", cmp,
+              "# then: for v, new_v in zip(opt.variables, fresh_built_opt.variables): v.assign(new_v); run the gradients again")
