@@ -30,9 +30,9 @@ def rtol(dtype: str, steps: int = 1, amplification: float = 1.0) -> float:
     return OPS_PER_STEP * eps(dtype) * max(1, steps) * amplification
 
 
-# A hyperparameter enters the update through terms such as 1 - beta_2 ** t, computed in the
-# variable's dtype: each is perturbed by this many roundings to measure how much the documented
-# formula itself amplifies the dtype's precision (its conditioning), see `sensitivity`.
+# Each input of a step (a hyperparameter, the weights, the gradient, a state slot) is perturbed by
+# this many roundings of the dtype to measure how much the documented formula itself amplifies
+# the dtype's precision (its conditioning), see trajectory._sensitivity.
 HP_ROUNDINGS = 8
 
 

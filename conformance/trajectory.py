@@ -39,19 +39,32 @@ def _entries(weights: list[np.ndarray], state: State, mapping: dict) -> dict[tup
     return out
 
 
-def _sensitivity(step: Callable, hp: dict, opts: Any, dtype: str, mapping: dict) -> dict[tuple, np.ndarray]:
-    """How far the reference moves when each float hyperparameter moves by a few roundings.
+def _scaled(state: State, slot: str, factor: float) -> State:
+    out = state.copy()
+    for s in out.slots:
+        if slot in s:
+            s[slot] = s[slot] * factor
+    return out
 
-    Added to the allowed error: it is the conditioning of the documented formula in this dtype
-    (1 - beta_2 ** t with beta_2 near 1 loses digits however carefully it is computed).
+
+def _sensitivity(step: Callable, inputs: tuple, hp: dict, opts: Any, dtype: str, mapping: dict) -> dict[tuple, np.ndarray]:
+    """How far the reference moves when any one input moves by a few roundings of the dtype.
+
+    Inputs are the float hyperparameters and options, the weights, the gradients and each state
+    slot. Added to the allowed error, this is the conditioning of the documented formula in this
+    dtype: 1 - beta_2 ** t with beta_2 near 1, or Ftrl's n_new ** -p - n_old ** -p for a tiny
+    gradient, lose digits however carefully they are computed.
     """
-    base = _entries(*step(hp, opts), mapping)
+    weights, grads, state = inputs
+    base = _entries(*step(hp, opts, *inputs), mapping)
     spread = {k: np.zeros_like(v) for k, v in base.items()}
-    delta = tolerance.hp_perturbation(dtype)
-    variants = [({**hp, k: v * (1 + delta)}, opts) for k, v in hp.items() if type(v) is float and not k.startswith("_")]
-    variants += [(hp, replace(opts, **{k: v * (1 + delta)})) for k, v in vars(opts).items() if type(v) is float]
-    for h, o in variants:
-        moved = _entries(*step(h, o), mapping)
+    up = 1 + tolerance.hp_perturbation(dtype)
+    variants = [({**hp, k: v * up}, opts, *inputs) for k, v in hp.items() if type(v) is float and not k.startswith("_")]
+    variants += [(hp, replace(opts, **{k: v * up}), *inputs) for k, v in vars(opts).items() if type(v) is float]
+    variants += [(hp, opts, [w * up for w in weights], grads, state), (hp, opts, weights, [g * up for g in grads], state)]
+    variants += [(hp, opts, weights, grads, _scaled(state, slot, up)) for slot in {k for s in state.slots for k in s}]
+    for args in variants:
+        moved = _entries(*step(*args), mapping)
         for k in spread:
             spread[k] = spread[k] + np.abs(moved[k] - base[k])
     return spread
@@ -91,13 +104,14 @@ def check(case: Case) -> Comparison:
         forced = _state_from_keras(ref_state, mapping, snap.state)
         seen = drive.as_dtype(grads, case.dtype)
 
-        def step(h: dict, o: Any) -> tuple[list[np.ndarray], State]:
-            return ref_options.step(rule, h, o, setup.lr, snap.weights, seen, forced, t, cast)
+        def step(h: dict, o: Any, weights: list, grads: list, state: State) -> tuple[list[np.ndarray], State]:
+            return ref_options.step(rule, h, o, setup.lr, weights, grads, state, t, cast)
 
-        ref_w, ref_state = step(hp, opts)
+        inputs = (snap.weights, seen, forced)
+        ref_w, ref_state = step(hp, opts, *inputs)
         expected = _entries(ref_w, ref_state, mapping)
         before = _entries(snap.weights, forced, mapping)
-        slack = _sensitivity(step, hp, opts, case.dtype, mapping)
+        slack = _sensitivity(step, inputs, hp, opts, case.dtype, mapping)
         new = drive.run(opt, vars_, [grads])[0]
         for key, ref in expected.items():
             actual = new.weights[key[1]] if key[0] == "weight" else new.state[mapping[key]].value

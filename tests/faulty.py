@@ -194,3 +194,32 @@ def reset_faults() -> list[Fault]:
         Fault("reset.trajectory_as_new", sgd(ForgetfulConfigSGD, MOMENTUM), plain),
         Fault("reset.in_place_equals_new", sgd(HiddenCounterSGD, MOMENTUM), plain),
     ]
+
+
+class WeightsSGD(keras.optimizers.SGD):
+    """Conforming double with the Keras 2 get_weights() that Keras 3 optimizers lack."""
+
+    def get_weights(self):
+        return [ops.convert_to_numpy(v) for v in self.variables]
+
+
+class HiddenCounterWeightsSGD(HiddenCounterSGD, WeightsSGD):
+    """get_weights() cannot capture a Python-side counter."""
+
+
+class LossyLoadSGD(keras.optimizers.SGD):
+    """load_own_variables() forgets to load its last variable (a momentum)."""
+
+    def load_own_variables(self, store):
+        last = str(len(self.variables) - 1)
+        super().load_own_variables({k: v for k, v in store.items() if k != last} | {last: ops.convert_to_numpy(self.variables[-1])})
+
+
+def state_faults() -> list[Fault]:
+    plain = sgd(keras.optimizers.SGD, MOMENTUM)
+    return [
+        Fault("state.roundtrip.get_weights", sgd(HiddenCounterWeightsSGD, MOMENTUM), sgd(WeightsSGD, MOMENTUM)),
+        Fault("state.roundtrip.variables_set_weights", sgd(HiddenCounterSGD, MOMENTUM), plain),
+        Fault("state.roundtrip.own_variables", sgd(LossyLoadSGD, MOMENTUM), plain),
+        Fault("state.roundtrip.tf_checkpoint", sgd(HiddenCounterSGD, MOMENTUM), plain),
+    ]

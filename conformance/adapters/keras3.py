@@ -12,7 +12,7 @@ from typing import Any, Iterator, Sequence
 import keras
 import numpy as np
 
-from ..errors import OptimizerRaised
+from ..errors import OptimizerRaised, Unsupported
 
 GENERATION = "keras3"
 BASE_CLASS = keras.optimizers.Optimizer
@@ -101,6 +101,8 @@ def keras_call(what: str) -> Iterator[None]:
     """Turn an exception raised inside Keras into a claim failure that says what was called."""
     try:
         yield
+    except Unsupported:
+        raise
     except Exception as e:  # noqa: BLE001 - any exception from Keras is the finding
         raise OptimizerRaised(f"Keras raised {type(e).__name__} during {what}: {e}") from e
 
@@ -180,6 +182,54 @@ def assign_state(opt: Any, values: Sequence[np.ndarray]) -> None:
     with keras_call("assigning the optimizer's variables"):
         for v, value in zip(opt.variables, values):
             v.assign(value)
+
+
+# State round trips: name -> (take a snapshot of a built optimizer, restore it into another).
+def _get_weights(opt: Any) -> Any:
+    if not hasattr(opt, "get_weights"):
+        raise Unsupported(f"{type(opt).__name__} has no get_weights() in Keras {keras.__version__}")
+    return opt.get_weights()
+
+
+def _checkpoint_write(opt: Any) -> Any:
+    if keras.backend.backend() != "tensorflow":
+        raise Unsupported("tf.train.Checkpoint needs the TensorFlow backend")
+    import tempfile
+
+    import tensorflow as tf
+
+    path = tempfile.mkdtemp(prefix="conformance-ckpt-") + "/ckpt"
+    return tf.train.Checkpoint(optimizer=opt).write(path)
+
+
+def _checkpoint_read(opt: Any, path: Any) -> None:
+    import tensorflow as tf
+
+    tf.train.Checkpoint(optimizer=opt).read(path).assert_existing_objects_matched()
+
+
+def _own_save(opt: Any) -> dict:
+    store: dict = {}
+    opt.save_own_variables(store)
+    return store
+
+
+ROUND_TRIPS = {
+    "get_weights": (_get_weights, lambda opt, blob: opt.set_weights(blob)),
+    "variables_set_weights": (lambda opt: [to_numpy(v) for v in opt.variables], lambda opt, blob: opt.set_weights(blob)),
+    "own_variables": (_own_save, lambda opt, blob: opt.load_own_variables(blob)),
+    "tf_checkpoint": (_checkpoint_write, _checkpoint_read),
+}
+
+
+def save_state(opt: Any, mechanism: str) -> Any:
+    with keras_call(f"saving optimizer state ({mechanism})"):
+        return ROUND_TRIPS[mechanism][0](opt)
+
+
+def load_state(opt: Any, mechanism: str, blob: Any) -> None:
+    with keras_call(f"restoring optimizer state ({mechanism})"):
+        ROUND_TRIPS[mechanism][1](opt, blob)
 
 
 def clear() -> None:
