@@ -58,3 +58,23 @@ def test_matrix_has_a_row_per_optimizer_and_a_legend():
     rows = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.startswith(("Adam", "SGD"))}
     assert rows == {"Adam": ["P", "."], "SGD": ["D", "E"]}
     assert "D deviation" in text and "pass 1, fail 0, deviation 1, unsupported 0, error 1" in text
+
+
+def test_only_unconditional_deviations_go_stale():
+    from conformance.verdicts import classify
+
+    conditional = Deviation("Adam", "c", "only if it fails this way", match="weight_decay=")
+    unconditional = Deviation("Adam", "d", "always fails")
+    assert classify(None, "Adam", "c", [conditional], "3.15.1", "tensorflow")["stale"] == ""
+    assert classify(None, "Adam", "d", [unconditional], "3.15.1", "tensorflow")["stale"] == "always fails"
+
+
+def test_a_failure_outside_the_declared_cause_stays_a_failure():
+    from conformance import strategies
+    from conformance.errors import ClaimFailed
+    from conformance.verdicts import classify
+
+    strategies.LAST[0] = None  # no drawn case: the message alone must carry the cause
+    dev = Deviation("Adam", "c", "weight decay", match="weight_decay=")
+    out = classify(ClaimFailed("weights changed"), "Adam", "c", [dev], "3.15.1", "tensorflow")
+    assert out["verdict"] == "fail"

@@ -53,3 +53,22 @@ def _update_one(w, g, slots, hp, lr, t):
 
 
 init, update = per_variable(_init_one, _update_one)
+
+
+def rounding_slack(weights, grads, state, hp: Mapping[str, object], lr: float, eps: float):
+    """Error a faithful implementation makes when n + g**2 is rounded to the working dtype.
+
+    For a gradient much smaller than sqrt(n) the increment g**2 is lost in n_new, and with it
+    sigma = (n_new**p - n**p) / lr, a difference of nearly equal powers: the error of sigma * w
+    is about 2 p eps n_new**p / lr * |w| in z, and that over the denominator in w.
+    """
+    hp = {**DEFAULTS, **hp}
+    p = -float(hp["learning_rate_power"])
+    w_slack, slot_slack = [], []
+    for w, g, s in zip(weights, grads, state.slots):
+        n = s["accumulator"] + g * g
+        z_err = 2.0 * p * eps * n**p / lr * np.abs(w)
+        denom = (float(hp["beta"]) + n**p) / lr + float(hp["l2_regularization_strength"])
+        w_slack.append(z_err / denom)
+        slot_slack.append({"linear": z_err})
+    return w_slack, slot_slack
