@@ -231,3 +231,23 @@ def _factory_spec(path: str, factory: Callable, attr: str, imports: str, sample:
         rule = None  # a schedule we cannot see into: no reference
     setup = Setup(path, hp, opts, lr, rule, factory, f"{attr}()", imports)
     return Spec(path, "user", st.just(setup), parent=parent)
+
+
+def layouts(specs: list[Spec]) -> list[dict[str, Any]]:
+    """The state layout of every optimizer built with its defaults, so that a layout change
+    between versions shows in the results; an optimizer that cannot be built so says why."""
+    a = adapter()
+    classes = a.exported_optimizers()
+    out = []
+    for spec in specs:
+        cls = classes.get(spec.name)
+        try:
+            if cls is None:  # a user optimizer: its own zero-argument construction
+                obj = load_object(spec.name)
+                opt = obj() if callable(obj) else obj
+            else:
+                opt = a.default_instance(spec.name, cls)
+            out.append({"optimizer": spec.name, "shapes": [list(s) for s in a.LAYOUT_SHAPES], "variables": a.state_layout(opt)})
+        except Exception as e:  # noqa: BLE001 - recorded, not fatal: the claims will say more
+            out.append({"optimizer": spec.name, "error": f"{type(e).__name__}: {e}"})
+    return out

@@ -53,6 +53,8 @@ class _State:
         if not hasattr(config, "workerinput"):  # the xdist controller or a plain run owns the file
             info = run_info(self.adapter, profiles.current(), config.getoption("hypothesis_seed", None))
             self.writer = ResultsWriter(Path(config.getoption("results")), info)
+            for record in catalogue.layouts(self.specs):
+                self.writer.write({"layout": record})
         self.verdicts: dict[tuple[str, str], str] = {}
         self.stale: list[str] = []
         self.started: dict[str, tuple[float, int]] = {}

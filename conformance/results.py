@@ -63,8 +63,12 @@ class ResultsWriter:
 
 
 def read(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """run_info and verdict records of a results file (raises ValueError naming a bad line)."""
+    """run_info and verdict records of a results file (raises ValueError naming a bad line).
+
+    Layout lines ({"layout": ...}) are collected under info["layouts"].
+    """
     info: dict[str, Any] = {}
+    layouts = []
     records = []
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
@@ -76,6 +80,8 @@ def read(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                 raise ValueError(f"{path}:{n}: not a JSON object ({e.msg})") from None
             if "run_info" in obj:
                 info = obj["run_info"]
+            elif "layout" in obj:
+                layouts.append(obj["layout"])
             else:
                 records.append(obj)
-    return info, records
+    return {**info, "layouts": layouts} if layouts else info, records

@@ -222,4 +222,5 @@ def state_faults() -> list[Fault]:
         Fault("state.roundtrip.variables_set_weights", sgd(HiddenCounterSGD, MOMENTUM), plain),
         Fault("state.roundtrip.own_variables", sgd(LossyLoadSGD, MOMENTUM), plain),
         Fault("state.roundtrip.tf_checkpoint", sgd(HiddenCounterSGD, MOMENTUM), plain),
+        Fault("state.roundtrip.keras_file", sgd(HiddenCounterSGD, MOMENTUM), plain),
     ]

@@ -23,7 +23,11 @@ def suite(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
 
 def records(path: Path) -> tuple[dict, list[dict]]:
     lines = [json.loads(x) for x in path.read_text().splitlines()]
-    return lines[0]["run_info"], lines[1:]
+    return lines[0]["run_info"], [x for x in lines[1:] if "layout" not in x]
+
+
+def layouts(path: Path) -> dict[str, dict]:
+    return {x["layout"]["optimizer"]: x["layout"] for x in map(json.loads, path.read_text().splitlines()) if "layout" in x}
 
 
 @pytest.mark.parametrize(
@@ -45,6 +49,10 @@ def test_a_failing_claim_is_recorded_with_a_runnable_reproducer(tmp_path):
     for key in ("python", "keras", "backend", "tensorflow", "devices", "suite_version", "hypothesis_profile", "started"):
         assert key in info, key
     assert info["hypothesis_profile"] == "ci"
+    layout = layouts(results)
+    assert {"Adam", "LossScaleOptimizer", FAULTY} <= layout.keys()
+    assert [v["name"] for v in layout["Adam"]["variables"]][:2] == ["iteration", "learning_rate"]
+    assert {"name": "v0_momentum", "shape": [3, 4], "dtype": "float32"} in layout["Adam"]["variables"]
     (rec,) = recs
     assert rec["optimizer"] == FAULTY and rec["claim"] == "reference.trajectory" and rec["verdict"] == "fail"
     for key in ("message", "hyperparameters", "duration_s", "counterexample", "source", "claim_text"):

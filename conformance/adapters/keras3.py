@@ -232,6 +232,64 @@ def load_state(opt: Any, mechanism: str, blob: Any) -> None:
         ROUND_TRIPS[mechanism][1](opt, blob)
 
 
+@keras.saving.register_keras_serializable(package="conformance")
+class WeightHolder(keras.layers.Layer):
+    """A layer that only holds weights of given shapes, so that an optimizer can live in a model."""
+
+    def __init__(self, shapes: Sequence[Sequence[int]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.shapes = [list(s) for s in shapes]
+        self.held = [self.add_weight(shape=tuple(s), initializer="zeros", name=f"v{i}") for i, s in enumerate(self.shapes)]
+
+    def call(self, x: Any) -> Any:
+        return x
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "shapes": self.shapes}
+
+
+def model_holding(arrays: Sequence[np.ndarray], dtype: str, opt: Any) -> tuple[Any, list[Any]]:
+    """A compiled model whose trainable weights are `arrays` and whose optimizer is `opt`."""
+    with keras_call("building a model around the weights"):
+        inputs = keras.Input(shape=(1,))
+        layer = WeightHolder([np.shape(a) for a in arrays], dtype=dtype)
+        model = keras.Model(inputs, layer(inputs))
+        for v, a in zip(layer.held, arrays):
+            v.assign(np.asarray(a, np.float64).astype(np_dtype(dtype)))
+        model.compile(optimizer=opt, loss="mse")
+        return model, list(layer.held)
+
+
+def keras_file_roundtrip(model: Any, custom: Sequence[type]) -> tuple[Any, list[Any]]:
+    """model.save() to a .keras file and keras.models.load_model(): the new optimizer and weights."""
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="conformance-") + "/model.keras"
+    with keras_call("model.save(...) / keras.models.load_model(...)"):
+        model.save(path)
+        loaded = keras.models.load_model(path, custom_objects={c.__name__: c for c in custom})
+        return loaded.optimizer, list(loaded.layers[-1].held)
+
+
+LAYOUT_SHAPES = ((3, 4), (4,))
+
+
+def default_instance(name: str, cls: type) -> Any:
+    """The optimizer with its defaults (wrappers around a default SGD), for recording layouts."""
+    if issubclass(cls, keras.optimizers.LossScaleOptimizer):
+        return cls(keras.optimizers.SGD())
+    if issubclass(cls, keras.optimizers.MultiOptimizer):
+        return cls(keras.optimizers.OptimizerMap(default_optimizer=keras.optimizers.SGD()))
+    return cls()
+
+
+def state_layout(opt: Any) -> list[dict[str, Any]]:
+    """Order, names, shapes and dtypes of the optimizer's variables once built on LAYOUT_SHAPES."""
+    vars_ = variables([np.zeros(s) for s in LAYOUT_SHAPES], "float32")
+    build(opt, vars_)
+    return [sv.layout() for sv in state(opt)]
+
+
 def clear() -> None:
     """Forget global Keras state between examples (name counters, graphs)."""
     keras.backend.clear_session()

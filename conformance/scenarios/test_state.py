@@ -58,3 +58,31 @@ test_roundtrip_get_weights = _claim("get_weights", "optimizer.get_weights() / se
 test_roundtrip_variables_set_weights = _claim("variables_set_weights", "[v.numpy() for v in optimizer.variables] / set_weights()")
 test_roundtrip_own_variables = _claim("own_variables", "save_own_variables(store) / load_own_variables(store)")
 test_roundtrip_tf_checkpoint = _claim("tf_checkpoint", "tf.train.Checkpoint(optimizer=...).write() / read()")
+
+
+@claim(
+    "state.roundtrip.keras_file",
+    "A model saved with model.save() to a .keras file after k steps and loaded with "
+    "keras.models.load_model() continues bit for bit like the uninterrupted model: the loaded "
+    "optimizer carries the state (weights and optimizer variables).",
+    SEEDS["003"] + "; Keras docs, saving: 'the optimizer and its state' are part of the .keras file",
+)
+@given(data=st.data())
+def test_roundtrip_keras_file(spec, data):
+    case = data.draw(cases(spec, FLOAT32, min_steps=2), label="case")
+    split = data.draw(st.integers(1, len(case.grads) - 1), label="snapshot after step")
+    a = adapter()
+    opt = case.setup.build()
+    model, vars_ = a.model_holding(case.weights, case.dtype, opt)
+    drive.run(opt, vars_, case.grads[:split])
+    loaded_opt, loaded_vars = a.keras_file_roundtrip(model, [type(opt)])
+    uninterrupted = drive.run(opt, vars_, case.grads[split:])
+    continued = drive.run(loaded_opt, loaded_vars, case.grads[split:])
+    cmp = Comparison(case.dtype, ("loaded", "uninterrupted"))
+    drive.compare_runs(cmp, continued, uninterrupted)
+    if cmp.failed:
+        raise ClaimFailed(
+            f"the model loaded from a .keras file saved after step {split} does not continue the run:\n"
+            f"{cmp.summary()}:\n{cmp.report()}\n\nReproducer (the run before saving; put the variables in a "
+            f"model, model.save(), keras.models.load_model()):\n{script(case, case.grads[:split])}"
+        )
