@@ -12,7 +12,6 @@ separately); a test may check a few inputs, most check one.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import subprocess
@@ -20,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from conformance.results import read
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -46,7 +47,7 @@ def main() -> None:
         suite_s, suite_out, suite_rc = run(
             [sys.executable, "-m", "pytest", "conformance", "-q", "-n", args.workers, f"--hypothesis-profile={args.profile}", "--results", str(results)]
         )
-        records = [json.loads(x) for x in results.read_text().splitlines()[1:]]
+        _, records = read(results)
     keras_s, keras_out, keras_rc = run([sys.executable, "-m", "pytest", "--pyargs", "keras.src.optimizers", "-q", "-p", "no:cacheprovider"])
     suite_cases = sum(r["examples"] for r in records)
     keras_cases = passed_count(keras_out.strip())
