@@ -67,6 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # serialising a callable learning rate is what the reset claims record as a finding.
     config.addinivalue_line("filterwarnings", "ignore::RuntimeWarning:conformance.*")
     config.addinivalue_line("filterwarnings", "ignore:The object being serialized includes a `lambda`:UserWarning")
+    config.addinivalue_line("filterwarnings", "ignore:Skipping variable loading:UserWarning")
     profiles.limit_shrinking(profiles.current(), config.getoption("shrink_budget"))
     config.stash[_KEY] = _State(config)
 

@@ -224,3 +224,53 @@ def state_faults() -> list[Fault]:
         Fault("state.roundtrip.tf_checkpoint", sgd(HiddenCounterSGD, MOMENTUM), plain),
         Fault("state.roundtrip.keras_file", sgd(HiddenCounterSGD, MOMENTUM), plain),
     ]
+
+
+class StrictSGD(keras.optimizers.SGD):
+    """Conforming double: validates restored state completely before writing any of it."""
+
+    def _validate(self, values):
+        if not self.built:
+            raise ValueError("the optimizer is not built")
+        if len(values) != len(self.variables):
+            raise ValueError(f"expected {len(self.variables)} values, got {len(values)}")
+        for v, x in zip(self.variables, values):
+            x = np.asarray(x)
+            if tuple(x.shape) != tuple(v.shape):
+                raise ValueError(f"{v.path}: shape {x.shape} != {tuple(v.shape)}")
+            if x.dtype.kind not in "fiub":
+                raise TypeError(f"{v.path}: dtype {x.dtype} is not numeric")
+            if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
+                raise ValueError(f"{v.path}: non-finite values")
+
+    def set_weights(self, weights):
+        self._validate(list(weights))
+        super().set_weights(weights)
+
+    def load_own_variables(self, store):
+        self._validate([store[k] for k in sorted(store, key=int)])
+        super().load_own_variables(store)
+
+
+class LenientSGD(keras.optimizers.SGD):
+    """Restores whatever it is given: reshapes mismatched arrays, ignores being unbuilt."""
+
+    def set_weights(self, weights):
+        if not self.built:
+            return
+        for v, x in zip(self.variables, weights):
+            v.assign(np.resize(np.asarray(x, np.float64), tuple(v.shape)).astype(v.dtype))
+
+    def load_own_variables(self, store):
+        self.set_weights([store[k] for k in sorted(store, key=int)])
+
+
+def bad_state_faults() -> list[Fault]:
+    strict = sgd(StrictSGD, MOMENTUM)
+    plain, lenient = sgd(keras.optimizers.SGD, MOMENTUM), sgd(LenientSGD, MOMENTUM)
+    lenient_cases = {("set_weights", "wrong_shape"), ("set_weights", "unbuilt"), ("own_variables", "wrong_shape")}
+    return [
+        Fault(f"state.bad_input.{m}.{k}", lenient if (m, k) in lenient_cases else plain, strict)
+        for m in ("set_weights", "own_variables")
+        for k in ("too_few", "too_many", "wrong_shape", "wrong_dtype", "nonfinite", "unbuilt")
+    ]

@@ -6,9 +6,9 @@ import pytest
 
 from conformance.claims import CLAIMS
 from conformance.errors import ClaimFailed
-from tests.faulty import faults, reset_faults, state_faults
+from tests.faulty import bad_state_faults, faults, reset_faults, state_faults
 
-SCENARIOS = ["test_reference", "test_zero_grad", "test_build", "test_nonfinite", "test_reset", "test_state"]
+SCENARIOS = ["test_reference", "test_zero_grad", "test_build", "test_nonfinite", "test_reset", "test_state", "test_bad_state"]
 
 
 def _claim_tests() -> dict:
@@ -24,7 +24,7 @@ def _claim_tests() -> dict:
 
 
 TESTS = _claim_tests()
-FAULTS = faults() + reset_faults() + state_faults()
+FAULTS = faults() + reset_faults() + state_faults() + bad_state_faults()
 
 
 def test_every_claim_has_a_fault():

@@ -290,6 +290,15 @@ def state_layout(opt: Any) -> list[dict[str, Any]]:
     return [sv.layout() for sv in state(opt)]
 
 
+def load_values(opt: Any, mechanism: str, values: Sequence[np.ndarray]) -> None:
+    """Restore a list of state values through `set_weights` or `load_own_variables`."""
+    with keras_call(f"restoring optimizer state ({mechanism})"):
+        if mechanism == "set_weights":
+            opt.set_weights(list(values))
+        else:
+            opt.load_own_variables({str(i): v for i, v in enumerate(values)})
+
+
 def clear() -> None:
     """Forget global Keras state between examples (name counters, graphs)."""
     keras.backend.clear_session()
