@@ -48,7 +48,7 @@ def classify(
         context = f"{case.setup.code}\n{message}" if case else message
         explained = [d for d in expectations.find(deviations, optimizer, claim, keras, backend) if d.explains(context)]
         if explained:
-            d = explained[0]
+            d = max(explained, key=lambda dev: bool(dev.match))  # an entry naming its cause wins
             out.update(verdict="deviation", expected="fail", reason=d.reason, link=d.link)
     else:
         out.update(verdict="error", message=f"{type(exc).__name__}: {exc}")
