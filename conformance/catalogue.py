@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable
 
@@ -57,7 +57,6 @@ class Spec:
     setups: st.SearchStrategy[Setup]
     note: str = ""
     parent: str | None = None
-    layouts: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # keeps hypothesis's failing-example report short
         return f"Spec({self.name!r})"

@@ -33,11 +33,11 @@ def rtol(dtype: str, steps: int = 1, amplification: float = 1.0) -> float:
 # Each input of a step (a hyperparameter, the weights, the gradient, a state slot) is perturbed by
 # this many roundings of the dtype to measure how much the documented formula itself amplifies
 # the dtype's precision (its conditioning), see trajectory._sensitivity.
-HP_ROUNDINGS = 8
+INPUT_ROUNDINGS = 8
 
 
-def hp_perturbation(dtype: str) -> float:
-    return HP_ROUNDINGS * eps(dtype)
+def input_perturbation(dtype: str) -> float:
+    return INPUT_ROUNDINGS * eps(dtype)
 
 
 def subnormal(dtype: str) -> float:

@@ -58,7 +58,7 @@ def _sensitivity(step: Callable, inputs: tuple, hp: dict, opts: Any, dtype: str,
     weights, grads, state = inputs
     base = _entries(*step(hp, opts, *inputs), mapping)
     spread = {k: np.zeros_like(v) for k, v in base.items()}
-    up = 1 + tolerance.hp_perturbation(dtype)
+    up = 1 + tolerance.input_perturbation(dtype)
     variants = [({**hp, k: v * up}, opts, *inputs) for k, v in hp.items() if type(v) is float and not k.startswith("_")]
     variants += [(hp, replace(opts, **{k: v * up}), *inputs) for k, v in vars(opts).items() if type(v) is float]
     variants += [(hp, opts, [w * up for w in weights], grads, state), (hp, opts, weights, [g * up for g in grads], state)]

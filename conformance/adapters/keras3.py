@@ -299,11 +299,6 @@ def load_values(opt: Any, mechanism: str, values: Sequence[np.ndarray]) -> None:
             opt.load_own_variables({str(i): v for i, v in enumerate(values)})
 
 
-def clear() -> None:
-    """Forget global Keras state between examples (name counters, graphs)."""
-    keras.backend.clear_session()
-
-
 keras_module = keras
 
 REPRO_HEADER = "import keras\nimport numpy as np\n"
