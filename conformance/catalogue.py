@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable
 
@@ -30,6 +30,25 @@ WRAPPER_INNER = ("SGD", "Adam")
 DEFAULT_WEIGHT_DECAY = {"AdamW": 0.004, "Muon": 0.004}
 
 
+@dataclass(frozen=True)
+class Code:
+    """A constructor argument given with the code that makes it (a function, an object)."""
+
+    value: Any
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+# An `extra` value that removes the keyword (the variant without an argument a claim added).
+OMIT = Code(None, "<omitted>")
+
+
+def _value(v: Any) -> Any:
+    return v.value if isinstance(v, Code) else v
+
+
 @dataclass
 class Setup:
     """One drawn configuration of one optimizer."""
@@ -42,9 +61,22 @@ class Setup:
     build: Callable[[], Any]
     code: str  # a Python expression that builds the same optimizer (keras + numpy only)
     imports: str = ""
+    # `variant(hp=, opts=, lr=, extra=, own=)`: the same optimizer with some of its configuration
+    # replaced (`extra`: raw constructor keywords; `own`: a wrapper's own keywords). None where
+    # the suite cannot construct it otherwise (a user factory, an optimizer without a spec).
+    variant: Callable[..., "Setup"] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
-        return {"learning_rate": self.lr.describe(), **self.hp, **self.opts.kwargs()}
+        return {"learning_rate": self.lr.describe(), **self.hp, **self.opts.kwargs(), **{k: repr(v) for k, v in self.extra.items()}}
+
+    def vary(self, **changes: Any) -> "Setup":
+        """`variant(**changes)`, or Unsupported where this setup has none."""
+        if self.variant is None:
+            from .errors import Unsupported
+
+            raise Unsupported(f"{self.spec}: the suite cannot construct it with another configuration (no spec)")
+        return self.variant(**changes)
 
     def __repr__(self) -> str:  # hypothesis prints this in falsifying examples
         return f"<{self.code}>"
@@ -57,6 +89,7 @@ class Spec:
     setups: st.SearchStrategy[Setup]
     note: str = ""
     parent: str | None = None
+    cls: type | None = None  # the optimizer class, where there is one (not for a factory)
 
     def __repr__(self) -> str:  # keeps hypothesis's failing-example report short
         return f"Spec({self.name!r})"
@@ -69,27 +102,67 @@ def _kwargs_code(kwargs: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
 
 
+def _setup(
+    name: str, cls: type, ctor: str, rule_name: str | None, imports: str,
+    hp: dict[str, Any], opts: Options, lr: LearningRate, extra: dict[str, Any] | None = None,
+) -> Setup:
+    """A plain optimizer's setup: `cls(learning_rate=..., **hp, **options, **extra)`."""
+    keras = adapter().keras_module
+    extra = {k: v for k, v in (extra or {}).items() if v is not OMIT}
+    kwargs = {**hp, **opts.kwargs(), **extra}
+    shown = {"learning_rate": Code(None, lr.code()), **kwargs}
+
+    def build() -> Any:
+        return cls(**{"learning_rate": lr.keras(keras), **{k: _value(v) for k, v in kwargs.items()}})
+
+    def variant(
+        hp: dict | None = None, opts: Options | None = None, lr: LearningRate | None = None,
+        extra: dict | None = None, own: dict | None = None,
+    ) -> Setup:
+        return _setup(name, cls, ctor, rule_name, imports, s.hp if hp is None else hp, s.opts if opts is None else opts,
+                      s.lr if lr is None else lr, {**s.extra, **(extra or {}), **(own or {})})
+
+    s = Setup(name, hp, opts, lr, reference.rule_for(rule_name) if rule_name else None, build,
+              f"{ctor}({_kwargs_code(shown)})", imports, variant, extra)
+    return s
+
+
 def _plain(
     name: str, cls: type, ctor_code: str, imports: str = "", kind: str = "built-in", parent: str | None = None
 ) -> Spec:
     rule_name = parent or name
-    keras = adapter().keras_module
 
     def make(hp: dict, opts: Options, lr: LearningRate) -> Setup:
-        kwargs = {**hp, **opts.kwargs()}
-        return Setup(
-            spec=name,
-            hp=hp,
-            opts=opts,
-            lr=lr,
-            reference=reference.rule_for(rule_name),
-            build=lambda: cls(learning_rate=lr.keras(keras), **kwargs),
-            code=f"{ctor_code}(learning_rate={lr.code()}{', ' if kwargs else ''}{_kwargs_code(kwargs)})",
-            imports=imports,
-        )
+        return _setup(name, cls, ctor_code, rule_name, imports, hp, opts, lr)
 
     opts = options(default_weight_decay=DEFAULT_WEIGHT_DECAY.get(rule_name))
-    return Spec(name, kind, st.builds(make, hyperparameters(rule_name), opts, learning_rates), parent=parent)
+    return Spec(name, kind, st.builds(make, hyperparameters(rule_name), opts, learning_rates), parent=parent, cls=cls)
+
+
+def _wrapped(name: str, s: Setup, wrapper_own: dict[str, Any], build: Callable[[], Any], code: str, remake: Callable) -> Setup:
+    """A wrapper's setup: `own` changes go to the wrapper's keywords, other changes to the inner setup."""
+
+    def variant(own: dict[str, Any] | None = None, **inner_changes: Any) -> Setup:
+        return remake(s.vary(**inner_changes) if inner_changes else s, {**wrapper_own, **(own or {})})
+
+    return Setup(name, s.hp, s.opts, s.lr, s.reference, build=build, code=code, imports=s.imports, variant=variant, extra=wrapper_own)
+
+
+def _scaled(cls: type, ctor: str, name: str, s: Setup, own: dict[str, Any]) -> Setup:
+    return _wrapped(
+        name, s, own, lambda: cls(s.build(), **{k: _value(v) for k, v in own.items()}),
+        f"{ctor}({s.code}, {_kwargs_code(own)})", lambda s2, own2: _scaled(cls, ctor, name, s2, own2),
+    )
+
+
+def loss_scaled(setup: Setup, own: dict[str, Any]) -> Setup:
+    """`setup` inside a LossScaleOptimizer with the keywords `own` (or, if it is one, re-made with them)."""
+    keras = adapter().keras_module
+    with adapter().keras_call(f"constructing {setup.code}"):
+        is_scaled = isinstance(setup.build(), keras.optimizers.LossScaleOptimizer)
+    if is_scaled:
+        return setup.vary(own=own)
+    return _scaled(keras.optimizers.LossScaleOptimizer, "keras.optimizers.LossScaleOptimizer", setup.spec, setup, own)
 
 
 def wrapper_spec(cls: type, inner: list[Spec], name: str | None = None) -> Spec:
@@ -101,50 +174,38 @@ def wrapper_spec(cls: type, inner: list[Spec], name: str | None = None) -> Spec:
 
     if issubclass(cls, keras.optimizers.LossScaleOptimizer):
 
-        def make(s: Setup, scale_exp: int, growth: int) -> Setup:
-            kw = {"initial_scale": 2.0**scale_exp, "dynamic_growth_steps": growth}
-            return Setup(
-                name, s.hp, s.opts, s.lr, s.reference,
-                build=lambda: cls(s.build(), **kw),
-                code=f"{ctor}({s.code}, {_kwargs_code(kw)})",
-                imports=s.imports,
-            )
+        def draw(s: Setup, scale_exp: int, growth: int) -> Setup:
+            return _scaled(cls, ctor, name, s, {"initial_scale": 2.0**scale_exp, "dynamic_growth_steps": growth})
 
-        return Spec(name, "wrapper", st.builds(make, inner_setups, st.integers(0, 15), st.integers(1, 3)))
+        return Spec(name, "wrapper", st.builds(draw, inner_setups, st.integers(0, 15), st.integers(1, 3)), cls=cls)
 
-    def make_multi(s: Setup) -> Setup:
+    def make_multi(s: Setup, own: dict[str, Any]) -> Setup:
         # Two sub-optimizers of the same configuration: v0 goes to one, the rest to the default.
         def build() -> Any:
             omap = keras.optimizers.OptimizerMap(default_optimizer=s.build(), optimizer_map={"v0": s.build()})
-            return cls(omap)
+            return cls(omap, **{k: _value(v) for k, v in own.items()})
 
         code = (
             f"{ctor}(keras.optimizers.OptimizerMap("
-            f"default_optimizer={s.code}, optimizer_map={{'v0': {s.code}}}))"
+            f"default_optimizer={s.code}, optimizer_map={{'v0': {s.code}}}){', ' if own else ''}{_kwargs_code(own)})"
         )
-        return Setup(name, s.hp, s.opts, s.lr, s.reference, build=build, code=code, imports=s.imports)
+        return _wrapped(name, s, own, build, code, make_multi)
 
-    return Spec(name, "wrapper", st.builds(make_multi, inner_setups))
+    return Spec(name, "wrapper", st.builds(make_multi, inner_setups, st.just({})), cls=cls)
 
 
 def fixed_spec(
     name: str, cls: type, parent: str, hp: dict[str, Any], opts: Options, lr: LearningRate, imports: str = ""
 ) -> Spec:
     """A spec with one fixed configuration (inputs are still drawn): for the suite's own tests."""
-    keras = adapter().keras_module
-    kwargs = {**hp, **opts.kwargs()}
-    setup = Setup(
-        name, hp, opts, lr, reference.rule_for(parent),
-        build=lambda: cls(learning_rate=lr.keras(keras), **kwargs),
-        code=f"{cls.__name__}(learning_rate={lr.code()}{', ' if kwargs else ''}{_kwargs_code(kwargs)})",
-        imports=imports,
-    )
-    return Spec(name, "user", st.just(setup), parent=parent)
+    ctor = f"keras.optimizers.{cls.__name__}" if cls.__module__.startswith("keras") else cls.__name__
+    setup = _setup(name, cls, ctor, parent, imports, hp, opts, lr)
+    return Spec(name, "user", st.just(setup), parent=parent, cls=cls)
 
 
 def _unspecced(name: str, cls: type) -> Spec:
     setup = Setup(name, {}, Options(), LearningRate("constant", {"value": 0.001}), None, cls, f"keras.optimizers.{name}()")
-    return Spec(name, "unspecced", st.just(setup), note=f"no spec for {name}: built with its defaults, no reference")
+    return Spec(name, "unspecced", st.just(setup), note=f"no spec for {name}: built with its defaults, no reference", cls=cls)
 
 
 def builtin_specs() -> list[Spec]:
@@ -204,7 +265,7 @@ def user_spec(path: str) -> Spec:
         parent = _builtin_parent(obj)
         if parent is None:
             setup = Setup(path, {}, Options(), LearningRate("constant", {"value": 0.001}), None, obj, f"{attr}()", imports)
-            return Spec(path, "user", st.just(setup), note="no built-in parent: defaults only, no reference")
+            return Spec(path, "user", st.just(setup), note="no built-in parent: defaults only, no reference", cls=obj)
         return _plain(path, obj, attr, imports=imports, kind="user", parent=parent)
     if callable(obj):
         try:

@@ -27,6 +27,9 @@ SEEDS = {
     "004": "seed 004: 'Does tf.zeros() return tf.get_variable()?' (optimizer state persists between steps)",
 }
 
+# The base-optimizer arguments every Keras optimizer documents (Optimizer docstring, keras.io).
+BASE_DOCS = "Keras docs: base optimizer arguments (keras.io/api/optimizers/, Optimizer class)"
+
 
 def claim(id: str, text: str, source: str) -> Callable[[F], F]:
     """Mark a scenario test as the check of one claim."""

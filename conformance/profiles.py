@@ -32,3 +32,10 @@ def limit_shrinking(profile: str, budget: int | None) -> None:
 
 def current() -> str:
     return settings._current_profile  # noqa: SLF001 - the name hypothesis loaded last
+
+
+def costly(share: int) -> settings:
+    """Settings for a claim whose every example is expensive (a compiled model.fit): 1/`share` of
+    the loaded profile's examples, at least 2. Applied when the scenario is imported, which is
+    after pytest has loaded --hypothesis-profile."""
+    return settings(max_examples=max(2, settings.default.max_examples // share))

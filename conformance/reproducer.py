@@ -14,10 +14,13 @@ def _array(a: np.ndarray) -> str:
     return f"np.array({text})"
 
 
-def script(case: Case, steps: list[list[np.ndarray]] | None = None, check: str = "", build_first: bool = False) -> str:
+def script(
+    case: Case, steps: list[list[np.ndarray]] | None = None, check: str = "", build_first: bool = False, prelude: str = ""
+) -> str:
     """A script that rebuilds the case's optimizer and variables and applies `steps` gradients.
 
-    `check` is appended as the lines that show what the claim expected.
+    `prelude` is run before the optimizer is built (e.g. a call configuring it); `check` is
+    appended as the lines that show what the claim expected.
     """
     steps = case.grads if steps is None else steps
     dt = case.dtype
@@ -31,6 +34,8 @@ def script(case: Case, steps: list[list[np.ndarray]] | None = None, check: str =
         *[f"    keras.Variable({_array(w)}, dtype={dt!r}, name='v{i}')," for i, w in enumerate(case.weights)],
         "]",
     ]
+    if prelude:
+        lines += prelude.strip().splitlines()
     if build_first:
         lines.append("opt.build(variables)")
     lines.append("gradients = [")

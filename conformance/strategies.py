@@ -6,6 +6,7 @@ Short aliases as in array-api-tests: `cases(spec)` is what scenarios draw.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from hypothesis import strategies as st
@@ -68,8 +69,13 @@ def cases(
     min_steps: int = 1,
     max_steps: int = 4,
     max_vars: int = 3,
+    configure: Callable[[st.DrawFn, Setup], Setup] | None = None,
 ) -> Case:
+    """A case of `spec`; `configure(draw, setup)` may re-make the setup (the option a claim is about),
+    so that the case, its reproducer and its recorded configuration hold what was run."""
     setup = draw(spec.setups, label="setup")
+    if configure is not None:
+        setup = configure(draw, setup)
     dtype = draw(st.sampled_from(dtypes), label="dtype")
     var_shapes = draw(st.lists(shapes, min_size=1, max_size=max_vars), label="shapes")
     weights = [draw(array(s, dtype, zeros=False), label=f"weight v{i}") for i, s in enumerate(var_shapes)]

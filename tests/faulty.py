@@ -103,7 +103,8 @@ MOMENTUM = {"momentum": 0.5}
 
 
 def sgd(cls: type, hp: dict | None = None) -> Spec:
-    return fixed_spec(cls.__name__, cls, "SGD", hp or {}, Options(), HALF)
+    imports = "" if cls.__module__.startswith("keras") else f"from {cls.__module__} import {cls.__name__}"
+    return fixed_spec(cls.__name__, cls, "SGD", hp or {}, Options(), HALF, imports=imports)
 
 
 def loss_scaled(cls: type) -> Spec:

@@ -1,14 +1,17 @@
 """Every claim catches its seeded fault and passes the unmodified (or conforming) optimizer."""
 
 import importlib
+from pathlib import Path
 
 import pytest
 
+from conformance import scenarios
 from conformance.claims import CLAIMS
 from conformance.errors import ClaimFailed
 from tests.faulty import bad_state_faults, faults, reset_faults, state_faults
+from tests.faulty_options import option_faults
 
-SCENARIOS = ["test_reference", "test_zero_grad", "test_build", "test_nonfinite", "test_reset", "test_state", "test_bad_state"]
+SCENARIOS = sorted(p.stem for p in Path(scenarios.__file__).parent.glob("test_*.py"))
 
 
 def _claim_tests() -> dict:
@@ -24,7 +27,7 @@ def _claim_tests() -> dict:
 
 
 TESTS = _claim_tests()
-FAULTS = faults() + reset_faults() + state_faults() + bad_state_faults()
+FAULTS = faults() + reset_faults() + state_faults() + bad_state_faults() + option_faults()
 
 
 def test_every_claim_has_a_fault():

@@ -115,14 +115,16 @@ def build(opt: Any, vars_: Sequence[Any]) -> None:
 def apply(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
     """One `apply_gradients` call; gradients are those of `scale_loss(loss)`, as Keras documents."""
     with keras_call("optimizer.apply_gradients"):
-        scale = float(to_numpy(opt.scale_loss(1.0)))
-        tensors = [
-            keras.ops.convert_to_tensor(
-                (np.asarray(g, np.float64) * scale).astype(np_dtype(v.dtype)), dtype=v.dtype
-            )
-            for g, v in zip(grads, vars_)
-        ]
-        opt.apply_gradients(zip(tensors, vars_))
+        opt.apply_gradients(zip(_scaled_tensors(opt, grads, vars_), vars_))
+
+
+def _scaled_tensors(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> list[Any]:
+    """The gradients of `opt.scale_loss(loss)` as tensors of each variable's dtype."""
+    scale = float(to_numpy(opt.scale_loss(1.0)))
+    return [
+        keras.ops.convert_to_tensor((np.asarray(g, np.float64) * scale).astype(np_dtype(v.dtype)), dtype=v.dtype)
+        for g, v in zip(grads, vars_)
+    ]
 
 
 def state(opt: Any) -> list[StateVar]:
@@ -269,6 +271,90 @@ def keras_file_roundtrip(model: Any, custom: Sequence[type]) -> tuple[Any, list[
         model.save(path)
         loaded = keras.models.load_model(path, custom_objects={c.__name__: c for c in custom})
         return loaded.optimizer, list(loaded.layers[-1].held)
+
+
+def dense_model(kernel: np.ndarray, bias: np.ndarray, dtype: str, opt: Any) -> Any:
+    """A one-layer model `x @ kernel + bias`, compiled with `opt` and the mean squared error."""
+    with keras_call("building and compiling a Dense model"):
+        inputs = keras.Input(shape=(kernel.shape[0],), dtype=dtype)
+        layer = keras.layers.Dense(kernel.shape[1], dtype=dtype, name="dense")
+        model = keras.Model(inputs, layer(inputs))
+        layer.kernel.assign(np.asarray(kernel).astype(np_dtype(dtype)))
+        layer.bias.assign(np.asarray(bias).astype(np_dtype(dtype)))
+        model.compile(optimizer=opt, loss="mse")
+        return model
+
+
+def recompile(model: Any, opt: Any) -> None:
+    with keras_call("model.compile(optimizer=new_optimizer, loss='mse')"):
+        model.compile(optimizer=opt, loss="mse")
+
+
+def fit(model: Any, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int) -> None:
+    with keras_call("model.fit(...)"):
+        model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=False, verbose=0)
+
+
+def model_weights(model: Any) -> list[np.ndarray]:
+    return [to_numpy(v) for v in model.trainable_variables]
+
+
+def serialize(opt: Any) -> Any:
+    with keras_call("keras.optimizers.serialize(optimizer)"):
+        return keras.optimizers.serialize(opt)
+
+
+def deserialize(blob: Any, custom: Sequence[type]) -> Any:
+    with keras_call("keras.optimizers.deserialize(config)"):
+        return keras.optimizers.deserialize(blob, custom_objects={c.__name__: c for c in custom})
+
+
+def get(identifier: Any, custom: Sequence[type] = ()) -> Any:
+    """`keras.optimizers.get(identifier)`, with user classes known by their names."""
+    shown = repr(identifier) if isinstance(identifier, str) else "config"
+    with keras_call(f"keras.optimizers.get({shown})"):
+        with keras.saving.custom_object_scope({c.__name__: c for c in custom}):
+            return keras.optimizers.get(identifier)
+
+
+# A LossScaleOptimizer's own variables: its loss scale and the finite steps counted towards growing it.
+LOSS_SCALE_STATE = ("step_counter", "dynamic_scale")
+
+
+def is_loss_scale(opt: Any) -> bool:
+    return isinstance(opt, keras.optimizers.LossScaleOptimizer)
+
+
+def loss_scale(opt: Any) -> float:
+    """The dynamic loss scale a LossScaleOptimizer will multiply the next loss by."""
+    return float(to_numpy(opt.scale_loss(1.0)))
+
+
+def exclude_from_weight_decay(opt: Any, var_list: Sequence[Any] = (), var_names: Sequence[str] = ()) -> None:
+    with keras_call("optimizer.exclude_from_weight_decay(...)"):
+        opt.exclude_from_weight_decay(var_list=list(var_list) or None, var_names=list(var_names) or None)
+
+
+# Keywords of apply_gradients that ask it not to aggregate across replicas (Keras 2: legacy and new).
+UNAGGREGATED = {"experimental_aggregate_gradients": False, "skip_gradients_aggregation": True}
+
+
+def apply_unaggregated(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
+    """apply_gradients with cross-replica aggregation switched off, where the API can say so."""
+    params = inspect.signature(opt.apply_gradients).parameters
+    flags = {k: v for k, v in UNAGGREGATED.items() if k in params}
+    if not flags:
+        raise Unsupported(
+            f"{type(opt).__name__}.apply_gradients{inspect.signature(opt.apply_gradients)} in Keras "
+            f"{keras.__version__} has no {' / '.join(UNAGGREGATED)} keyword"
+        )
+    with keras_call(f"optimizer.apply_gradients(..., {', '.join(f'{k}={v}' for k, v in flags.items())})"):
+        opt.apply_gradients(zip(_scaled_tensors(opt, grads, vars_), vars_), **flags)
+
+
+def get_weights(opt: Any) -> list[np.ndarray]:
+    with keras_call("optimizer.get_weights()"):
+        return [np.asarray(w) for w in _get_weights(opt)]
 
 
 LAYOUT_SHAPES = ((3, 4), (4,))

@@ -60,6 +60,22 @@ def weight_decay_mask(weights: Sequence[Array], hp: Mapping[str, object]) -> lis
     return [not a for a in adamw_path(weights, hp)]
 
 
+# The rule's own decoupled decay switched off, for claims that apply every decay themselves.
+DECAY_OFF = {"adam_weight_decay": 0.0}
+
+
+def decay_factors(weights: Sequence[Array], hp: Mapping[str, object], lr: float, weight_decay: float) -> list[float]:
+    """What each weight is multiplied by before the step: 1 - lr * weight_decay on the Muon path,
+    1 - lr_adam * adam_weight_decay on the AdamW path (the documented Muon arguments)."""
+    hp = {**DEFAULTS, **hp}
+    adam_decay = hp["adam_weight_decay"]
+    lr_adam = lr * float(hp["adam_lr_ratio"])
+    return [
+        (1.0 - lr_adam * float(adam_decay) if adam_decay is not None else 1.0) if adam else 1.0 - lr * weight_decay
+        for adam in adamw_path(weights, hp)
+    ]
+
+
 def newton_schulz(g: Array, a: float, b: float, c: float, steps: int) -> Array:
     """Quintic Newton-Schulz approximation of the orthogonal factor U V^T of g = U S V^T."""
     tall = g.shape[0] > g.shape[1]

@@ -1,16 +1,17 @@
 """Reset by re-instantiation (seed 002): "create a new optimizer instance with the identical
 configuration ... its internal state is wiped clean", and resetting in place."""
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import drive
+from conformance import drive, profiles
 from conformance.adapters import current as adapter
 from conformance.claims import SEEDS, claim
 from conformance.compare import Comparison
 from conformance.errors import ClaimFailed
 from conformance.reproducer import script
-from conformance.strategies import FLOAT32, cases
+from conformance.strategies import FLOAT32, array, cases
 
 SOURCE = SEEDS["002"]
 WAYS = {
@@ -157,3 +158,83 @@ def test_in_place_equals_new(spec, data):
     if cmp.failed:
         _fail(case, "after assigning initial values to its variables the optimizer does not behave as a new one", cmp,
               "# then: for v, new_v in zip(opt.variables, fresh_built_opt.variables): v.assign(new_v); run the gradients again")
+
+
+@st.composite
+def fit_data(draw):
+    """A Dense layer's weights and two rounds of training data (inputs, targets, epochs)."""
+    n_in, n_out, batch, batches = (draw(st.integers(1, hi), label=n) for n, hi in
+                                   (("inputs", 4), ("outputs", 3), ("batch size", 4), ("batches", 2)))
+    kernel = draw(array((n_in, n_out), "float32", zeros=False), label="kernel")
+    bias = draw(array((n_out,), "float32"), label="bias")
+    rounds = [(draw(array((batch * batches, n_in), "float32"), label=f"x{r}"), draw(array((batch * batches, n_out), "float32"), label=f"y{r}"),
+               draw(st.integers(1, 2), label=f"epochs{r}")) for r in (1, 2)]
+    return kernel, bias, batch, rounds
+
+
+def _fit_script(case, kernel, bias, batch, rounds, way: str) -> str:
+    arr = lambda x: f"np.array({np.asarray(x, np.float64).tolist()!r}, dtype='float32')"  # noqa: E731
+    (x1, y1, e1), (x2, y2, e2) = rounds
+    remake = "type(opt).from_config(opt.get_config())" if way == "from_config" else case.setup.code
+    return "\n".join([
+        "import keras", "import numpy as np", *([case.setup.imports] if case.setup.imports else []), "",
+        "def model(kernel, bias, opt):",
+        f"    m = keras.Sequential([keras.Input(({np.shape(kernel)[0]},)), keras.layers.Dense({np.shape(kernel)[1]})])",
+        "    m.layers[-1].kernel.assign(kernel); m.layers[-1].bias.assign(bias)",
+        "    m.compile(optimizer=opt, loss='mse')",
+        "    return m", "",
+        f"opt = {case.setup.code}",
+        f"m = model({arr(kernel)}, {arr(bias)}, opt)",
+        f"m.fit({arr(x1)}, {arr(y1)}, epochs={e1}, batch_size={batch}, shuffle=False, verbose=0)",
+        "weights = [v.numpy() for v in m.trainable_variables]",
+        f"new = {remake}",
+        "m.compile(optimizer=new, loss='mse')",
+        f"m.fit({arr(x2)}, {arr(y2)}, epochs={e2}, batch_size={batch}, shuffle=False, verbose=0)",
+        f"fresh = model(*weights, {case.setup.code})",
+        f"fresh.fit({arr(x2)}, {arr(y2)}, epochs={e2}, batch_size={batch}, shuffle=False, verbose=0)",
+        "for a, b in zip(m.trainable_variables, fresh.trainable_variables):",
+        "    print(a.path, np.max(np.abs(a.numpy() - b.numpy())))  # expected: 0.0",
+    ])
+
+
+def _recompile_claim(way: str):
+    """Seed 002's own recipe: a new optimizer, model.compile(optimizer=new), then fit."""
+
+    @claim(
+        f"reset.{way}_recompile_fit",
+        f"After model.fit, model.compile(optimizer=new) with new made by {HOW[way]}, then fit, trains "
+        "from fresh state: weights and optimizer state equal bit for bit those of a new model and "
+        "brand-new optimizer given the same weights and data.",
+        SOURCE,
+    )
+    @profiles.costly(3)  # three compiled fits per example
+    @given(data=st.data())
+    def test(spec, data):
+        case = data.draw(cases(spec, FLOAT32, max_steps=1), label="case")
+        kernel, bias, batch, rounds = data.draw(fit_data(), label="data")
+        a = adapter()
+        old = case.setup.build()
+        model = a.dense_model(kernel, bias, "float32", old)
+        a.fit(model, *rounds[0][:2], rounds[0][2], batch)
+        new = WAYS[way](case, old)
+        start = a.model_weights(model)
+        a.recompile(model, new)
+        a.fit(model, *rounds[1][:2], rounds[1][2], batch)
+        fresh_opt = case.setup.build()
+        fresh = a.dense_model(*start, "float32", fresh_opt)
+        a.fit(fresh, *rounds[1][:2], rounds[1][2], batch)
+        got, want = (drive.Snapshot(a.model_weights(m), a.state(o), a.iterations(o)) for m, o in ((model, new), (fresh, fresh_opt)))
+        cmp = Comparison("float32", ("recompiled with the re-made optimizer", "fresh model and optimizer"))
+        drive.compare_runs(cmp, [got], [want])
+        if got.iterations != want.iterations:
+            cmp.differ("optimizer.iterations", got.iterations, want.iterations)
+        if cmp.failed:
+            raise ClaimFailed(f"model.compile(optimizer=new) then fit does not train from fresh state ({cmp.summary()}):\n{cmp.report()}"
+                              f"\n\nReproducer:\n{_fit_script(case, kernel, bias, batch, rounds, way)}")
+
+    test.__name__ = f"test_{way}_recompile_fit"
+    return test
+
+
+test_from_config_recompile_fit = _recompile_claim("from_config")
+test_same_arguments_recompile_fit = _recompile_claim("same_arguments")

@@ -1,0 +1,179 @@
+"""The documented domain of every constructor argument, for the argument-contract claims (seed 001).
+
+A domain comes from the Keras docstring where it states one (Adagrad's initial_accumulator_value
+"must be non-negative", Ftrl's learning_rate_power "less or equal to zero", ema_momentum in
+[0, 1]) and otherwise from what the argument is in the published algorithm: an exponential decay
+rate lies in [0, 1]; a stability epsilon, a regularisation strength or a learning rate is not
+negative; a clipping threshold or a scale is positive; a count is a positive integer; a flag is a
+bool. Values on a domain's edge are valid; invalid values are drawn strictly outside it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
+INF = math.inf
+
+
+@dataclass(frozen=True)
+class Domain:
+    lo: float = -INF  # values are finite; an infinite edge means unbounded
+    hi: float = INF
+    lo_open: bool = False  # lo itself is outside (a positive threshold)
+    integer: bool = False
+    boolean: bool = False
+
+    def valid(self) -> st.SearchStrategy:
+        if self.boolean:
+            return st.booleans()
+        if self.integer:
+            first = int(self.lo) + self.lo_open
+            return st.one_of(st.just(first), st.integers(first, int(min(self.hi, self.lo + 6))))
+        lo, hi = max(self.lo, -1e3), min(self.hi, 1e3)
+        inside = st.floats(lo, hi, exclude_min=self.lo_open)
+        edges = [x for x in (self.lo, self.hi) if math.isfinite(x) and not (x == self.lo and self.lo_open)]
+        return st.one_of(st.sampled_from(edges), inside) if edges else inside
+
+    def invalid(self) -> st.SearchStrategy | None:
+        """Values strictly outside the domain (its open edge excluded), or None if it is unbounded."""
+        if self.boolean:
+            return None
+        if self.integer:
+            return st.integers(int(self.lo) - 5, int(self.lo) - 1 + self.lo_open) if math.isfinite(self.lo) else None
+        outside = []
+        if math.isfinite(self.lo):
+            outside.append(st.floats(self.lo - 100, self.lo, exclude_max=True))
+        if math.isfinite(self.hi):
+            outside.append(st.floats(self.hi, self.hi + 100, exclude_min=True))
+        return st.one_of(*outside) if outside else None
+
+    def wrong_type(self) -> st.SearchStrategy:
+        """A value of another type: a string of a valid value, or a fraction for a count."""
+        strings = self.valid().map(str)
+        if self.integer:
+            return st.one_of(strings, st.floats(self.lo + 0.25, self.lo + 5).filter(lambda x: not x.is_integer()))
+        return strings
+
+
+DECAY = Domain(0.0, 1.0)
+NONNEG = Domain(0.0)
+NONPOS = Domain(hi=0.0)
+POSITIVE = Domain(0.0, lo_open=True)
+COUNT = Domain(1, integer=True)
+FLAG = Domain(boolean=True)
+
+LEARNING_RATE = NONNEG
+CLIPPING = ("clipnorm", "clipvalue", "global_clipnorm")
+
+# Every optimizer's base arguments (Optimizer class docs).
+BASE: dict[str, Domain] = {
+    "weight_decay": NONNEG,
+    "clipnorm": POSITIVE,
+    "clipvalue": POSITIVE,
+    "global_clipnorm": POSITIVE,
+    "use_ema": FLAG,
+    "ema_momentum": DECAY,  # documented range [0, 1]
+    "ema_overwrite_frequency": COUNT,
+    "gradient_accumulation_steps": COUNT,
+    "loss_scale_factor": POSITIVE,
+}
+
+_ADAM = {"beta_1": DECAY, "beta_2": DECAY, "epsilon": NONNEG}
+
+# Each optimizer's own arguments. A wrapper's are its own; its inner optimizer has its own row.
+OWN: dict[str, dict[str, Domain]] = {
+    "Adadelta": {"rho": DECAY, "epsilon": NONNEG},
+    "Adafactor": {
+        "beta_2_decay": NONPOS,  # Shazeer & Stern 2018: beta_2 = 1 - t ** c with c <= 0
+        "epsilon_1": NONNEG,
+        "epsilon_2": NONNEG,
+        "clip_threshold": POSITIVE,
+        "relative_step": FLAG,
+    },
+    "Adagrad": {"initial_accumulator_value": NONNEG, "epsilon": NONNEG},
+    "Adam": {**_ADAM, "amsgrad": FLAG},
+    "AdamW": {**_ADAM, "amsgrad": FLAG},
+    "Adamax": _ADAM,
+    "Ftrl": {
+        "learning_rate_power": NONPOS,
+        "initial_accumulator_value": NONNEG,
+        "l1_regularization_strength": NONNEG,
+        "l2_regularization_strength": NONNEG,
+        "l2_shrinkage_regularization_strength": NONNEG,
+        "beta": NONNEG,
+    },
+    "Lamb": _ADAM,
+    # Chen et al. 2023: beta_1 = 0 degenerates Lion to signSGD (the Keras docstring says so).
+    "Lion": {"beta_1": Domain(0.0, 1.0, lo_open=True), "beta_2": DECAY},
+    "Muon": {
+        "adam_beta_1": DECAY,
+        "adam_beta_2": DECAY,
+        "adam_weight_decay": NONNEG,
+        "epsilon": NONNEG,
+        "adam_lr_ratio": POSITIVE,
+        "momentum": DECAY,
+        "ns_steps": COUNT,
+        "nesterov": FLAG,
+        "exclude_embeddings": FLAG,
+        "rms_rate": NONNEG,
+    },
+    "Nadam": _ADAM,
+    "RMSprop": {"rho": DECAY, "momentum": DECAY, "epsilon": NONNEG, "centered": FLAG},
+    "SGD": {"momentum": DECAY, "nesterov": FLAG},
+    "ScheduleFreeAdamW": {**_ADAM, "warmup_steps": Domain(0, integer=True)},
+    "LossScaleOptimizer": {"initial_scale": POSITIVE, "dynamic_growth_steps": COUNT},
+    "MultiOptimizer": {"loss_scale_factor": POSITIVE},
+}
+WRAPPERS = ("LossScaleOptimizer", "MultiOptimizer")
+
+
+def own(name: str) -> dict[str, Domain]:
+    return OWN.get(name, {})
+
+
+def table(name: str) -> dict[str, Domain]:
+    """Every argument of the optimizer `name` but its learning rate: a wrapper has only its own."""
+    return dict(own(name)) if name in WRAPPERS else {**own(name), **BASE}
+
+
+def valid_arguments(args: dict[str, Domain]) -> st.SearchStrategy[dict] | None:
+    """Some of `args`, each within its domain, at most one clipping option."""
+    if not args:
+        return None
+    return st.fixed_dictionaries({}, optional={k: d.valid() for k, d in args.items()}).filter(
+        lambda kw: sum(k in kw for k in CLIPPING) <= 1
+    )
+
+
+def _with_ema(kw: dict) -> dict:
+    """ema_* arguments only mean something with use_ema=True."""
+    return {**kw, "use_ema": True} if any(k.startswith("ema_") for k in kw) else kw
+
+
+def invalid_argument(args: dict[str, Domain]) -> st.SearchStrategy[dict] | None:
+    """One argument of `args` set outside its domain (with what it needs to be read)."""
+    choices = [st.tuples(st.just(k), d.invalid()) for k, d in sorted(args.items()) if d.invalid() is not None]
+    if not choices:
+        return None
+    return st.one_of(*choices).map(lambda kv: _with_ema({kv[0]: kv[1]}))
+
+
+def wrong_type(args: dict[str, Domain]) -> st.SearchStrategy[dict] | None:
+    choices = [st.tuples(st.just(k), d.wrong_type()) for k, d in sorted(args.items())]
+    return st.one_of(*choices).map(lambda kv: _with_ema({kv[0]: kv[1]})) if choices else None
+
+
+def misspelled(args: dict[str, Domain]) -> st.SearchStrategy[dict] | None:
+    """A keyword one typo away from a real argument (a letter dropped, doubled or appended)."""
+    names = sorted(args) or ["learning_rate"]
+
+    def typo(name: str, i: int, how: int) -> str:
+        i %= len(name)
+        return [name[:i] + name[i + 1 :], name[:i] + name[i] + name[i:], name + "s"][how]
+
+    words = st.builds(typo, st.sampled_from(names), st.integers(0, 30), st.integers(0, 2))
+    real = set(args) | {"learning_rate", "name"}
+    return words.filter(lambda w: w not in real and w).map(lambda w: {w: 0.5})

@@ -1,0 +1,191 @@
+"""Claims about one option, judged against the same optimizer without it, teacher-forced.
+
+An option's documented effect is a change to what the optimizer's own update receives: clipping
+changes the gradients, decoupled weight decay the weights, a learning-rate schedule the learning
+rate, gradient accumulation all three. Before each step, a new optimizer without the option
+("expected") is given the state of the optimizer with it ("actual"), by variable name, and the
+transformed inputs computed in float64; both then take one step and must agree. The verdict is
+about the option alone (the update rule is judged by the reference claims), and optimizers with
+no reference are covered too.
+
+Tolerance: `tolerance.bound`, plus, only where that is exceeded, how far the expected optimizer
+itself moves when a transformed input moves by a few roundings (it is stepped again with each
+input perturbed): Keras computes the transformation in the variable's dtype, we in float64.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from . import drive, tolerance
+from .adapters import current as adapter
+from .catalogue import Setup
+from .compare import Comparison
+from .errors import ClaimFailed
+from .pairing import COUNTERS
+from .reproducer import script
+from .strategies import Case
+
+LABELS = ("with the option", "expected")
+
+
+@dataclass
+class Expected:
+    """What one step of the actual optimizer must equal: a step of `setup` from `start`'s state."""
+
+    setup: Setup  # the optimizer without the option
+    weights: list[np.ndarray]  # float64 weights it is given
+    grads: list[np.ndarray]  # float64 gradients it is given
+    start: drive.Snapshot  # the actual optimizer's snapshot whose state it is given
+    describe: str  # the transformation, for messages
+    forced: dict[str, float] = field(default_factory=dict)  # state by name, instead of start's
+    grad_scale: list[np.ndarray] | None = None  # what the gradients' rounding is relative to
+    check_weights: bool = True
+    ignore: tuple[str, ...] = ()  # state names not compared (a wrapper's own bookkeeping)
+
+
+def keyed(snap: drive.Snapshot) -> dict[tuple, np.ndarray]:
+    """Weights and state other than the counters, keyed ("weight", i) and (name, occurrence)."""
+    out: dict[tuple, np.ndarray] = {("weight", i): w for i, w in enumerate(snap.weights)}
+    seen: dict[str, int] = defaultdict(int)
+    for sv in snap.state:
+        if sv.name not in COUNTERS:
+            out[(sv.name, seen[sv.name])] = sv.value
+            seen[sv.name] += 1
+    return out
+
+
+def forced_values(own: list[Any], given: list[Any], forced: dict[str, float]) -> list[np.ndarray]:
+    """A value for each of `own` (StateVars): `forced` by name, else the next same-named, same-shaped
+    one of `given`, else its own."""
+    queues: dict[str, deque] = defaultdict(deque)
+    for sv in given:
+        queues[sv.name].append(sv)
+    out = []
+    for sv in own:
+        q = queues[sv.name]
+        if sv.name in forced:
+            out.append(np.asarray(forced[sv.name]).astype(sv.value.dtype))
+        elif q and tuple(q[0].shape) == tuple(sv.shape):
+            out.append(np.asarray(q.popleft().value).astype(sv.value.dtype))
+        else:
+            out.append(sv.value)
+    return out
+
+
+def step(exp: Expected, dtype: str, weights: list | None = None, grads: list | None = None, lr_factor: float = 1.0) -> drive.Snapshot:
+    """One step of a new `exp.setup` optimizer on `exp.weights`, its state forced."""
+    a = adapter()
+    with a.keras_call(f"constructing {exp.setup.code}"):
+        opt = exp.setup.build()
+    vars_ = a.variables(exp.weights if weights is None else weights, dtype)
+    a.build(opt, vars_)
+    own = a.state(opt)
+    values = forced_values(own, exp.start.state, exp.forced)
+    if lr_factor != 1.0:
+        values = [v * np.asarray(lr_factor, v.dtype) if sv.name == "learning_rate" else v for sv, v in zip(own, values)]
+    a.assign_state(opt, values)
+    return drive.run(opt, vars_, [exp.grads if grads is None else grads])[0]
+
+
+def _sensitivity(exp: Expected, dtype: str, got: drive.Snapshot) -> dict[tuple, np.ndarray]:
+    """Summed movement of the expected step when the weights, the gradients or the learning rate
+    move by `tolerance.input_perturbation(dtype)` (relative to `grad_scale` for gradients)."""
+    p = tolerance.input_perturbation(dtype)
+    scale = exp.grad_scale or [np.abs(g) for g in exp.grads]
+    variants = [
+        step(exp, dtype, weights=[w * (1 + p) for w in exp.weights]),
+        step(exp, dtype, grads=[g + p * s for g, s in zip(exp.grads, scale)]),
+        step(exp, dtype, lr_factor=1 + p),
+    ]
+    base = keyed(got)
+    slack = {k: np.zeros(np.shape(v)) for k, v in base.items()}
+    for v in variants:
+        moved = keyed(v)
+        for k in slack:
+            if k in moved and np.shape(moved[k]) == np.shape(base[k]):
+                slack[k] = slack[k] + np.abs(moved[k].astype(np.float64) - base[k].astype(np.float64))
+    return slack
+
+
+def compare(cmp: Comparison, t: int, after: drive.Snapshot, got: drive.Snapshot, exp: Expected, slack: dict | None = None) -> None:
+    """Actual after the step against the expected step: weights, and state both have by name."""
+    actual, expected, before = keyed(after), keyed(got), keyed(exp.start)
+    for key, value in expected.items():
+        if key not in actual or key[0] in exp.ignore or (key[0] == "weight" and not exp.check_weights):
+            continue
+        where = f"step {t + 1} " + (f"weight v{key[1]}" if key[0] == "weight" else key[0])
+        prev = before.get(key, value)
+        extra = slack.get(key, 0.0) if slack else 0.0
+        cmp.close(where, actual[key], value, prev if np.shape(prev) == np.shape(value) else value, extra)
+
+
+def check_step(cmp: Comparison, t: int, after: drive.Snapshot, exp: Expected, dtype: str) -> drive.Snapshot:
+    """Compare the actual step with the expected one; returns the expected step's snapshot."""
+    got = step(exp, dtype)
+    trial = Comparison(dtype, cmp.labels)
+    compare(trial, t, after, got, exp)
+    if trial.failed:  # only now is it worth measuring how sensitive the expected step is
+        compare(cmp, t, after, got, exp, _sensitivity(exp, dtype, got))
+    else:
+        cmp.worst_ratio = max(cmp.worst_ratio, trial.worst_ratio)
+        cmp.worst_abs = max(cmp.worst_abs, trial.worst_abs)
+    return got
+
+
+Plan = Callable[[int, drive.Snapshot, list], Expected]
+Also = Callable[[Comparison, int, drive.Snapshot, drive.Snapshot, drive.Snapshot], None]
+
+
+def check(
+    case: Case,
+    plan: Plan,
+    what: str,
+    steps: list | None = None,
+    prepare: tuple[Callable[[Any, list], None], str] | None = None,
+    also: Also | None = None,
+) -> Comparison:
+    """Build the case's optimizer and step it; before each step `plan(t, before, grads)` says what
+    it must equal.
+
+    `prepare` is (a call on the new optimizer and its variables, that call as reproducer code);
+    `also(cmp, t, before, after, expected)` adds the claim's own checks of a step. Raises ClaimFailed.
+    """
+    a = adapter()
+    steps = case.grads if steps is None else steps
+    with a.keras_call(f"constructing {case.setup.code}"):
+        opt = case.setup.build()
+    vars_ = a.variables(case.weights, case.dtype)
+    if prepare:
+        prepare[0](opt, vars_)
+    # Built first, so that state initialised from the weights (ScheduleFreeAdamW's z) is taken
+    # from the untransformed weights and forced into the expected optimizer like the rest.
+    a.build(opt, vars_)
+    cmp = Comparison(case.dtype, LABELS)
+    before = drive.snapshot(opt, vars_)
+    for t, grads in enumerate(steps):
+        exp = plan(t, before, grads)
+        after = drive.run(opt, vars_, [grads])[0]
+        got = check_step(cmp, t, after, exp, case.dtype)
+        if also:
+            also(cmp, t, before, after, got)
+        if cmp.failed:
+            fail(case, steps[: t + 1], f"{what}: at step {t + 1}, {case.setup.code} does not match {exp.setup.code} given {exp.describe}", cmp,
+                 prepare[1] if prepare else "", build_first=True)
+        before = after
+    return cmp
+
+
+def fail(case: Case, steps: list, what: str, cmp: Comparison | None, prelude: str = "", check: str = "", build_first: bool = False) -> None:
+    """Raise ClaimFailed with the comparison's report and a reproducer of `steps`."""
+    detail = f" ({cmp.summary()}):\n{cmp.report()}" if cmp else ""
+    raise ClaimFailed(f"{what}{detail}\n\nReproducer:\n{script(case, steps, check=check, build_first=build_first, prelude=prelude)}")
+
+
+def mean(grads: list[list[np.ndarray]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The float64 mean of several steps' gradients, and the mean of their magnitudes."""
+    return [np.mean(g, axis=0) for g in zip(*grads)], [np.mean(np.abs(g), axis=0) for g in zip(*grads)]

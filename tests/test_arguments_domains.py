@@ -1,0 +1,59 @@
+"""The argument domains and their strategies: valid draws lie inside, invalid ones outside."""
+
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import arguments
+from conformance.arguments import Domain
+
+DOMAINS = sorted({d for t in [arguments.BASE, *arguments.OWN.values()] for d in t.values()}, key=repr)
+
+
+def inside(d: Domain, v) -> bool:
+    if d.boolean:
+        return isinstance(v, bool)
+    if d.integer and not (isinstance(v, int) and not isinstance(v, bool)):
+        return False
+    return math.isfinite(v) and d.lo <= v <= d.hi and not (d.lo_open and v == d.lo)
+
+
+@given(st.sampled_from(DOMAINS).flatmap(lambda d: st.tuples(st.just(d), d.valid())))
+def test_valid_values_are_inside(dv):
+    d, v = dv
+    assert inside(d, v), (d, v)
+
+
+@given(st.sampled_from([d for d in DOMAINS if d.invalid() is not None]).flatmap(lambda d: st.tuples(st.just(d), d.invalid())))
+def test_invalid_values_are_outside(dv):
+    d, v = dv
+    assert not inside(d, v), (d, v)
+
+
+@given(st.sampled_from(DOMAINS).flatmap(lambda d: st.tuples(st.just(d), d.wrong_type())))
+def test_wrong_types_are_strings_or_fractions_for_counts(dv):
+    d, v = dv
+    assert isinstance(v, str) or (d.integer and isinstance(v, float) and not v.is_integer()), (d, v)
+    assert not inside(d, v) if not isinstance(v, str) else v != ""
+
+
+def test_edges_are_valid_and_open_edges_are_not():
+    assert inside(arguments.DECAY, 0.0) and inside(arguments.DECAY, 1.0)
+    assert not inside(arguments.POSITIVE, 0.0) and inside(arguments.COUNT, 1) and not inside(arguments.COUNT, 0)
+
+
+@given(arguments.misspelled(arguments.table("Adam")))
+def test_misspelled_keywords_are_not_real_arguments(kw):
+    (name,) = kw
+    assert name not in arguments.table("Adam") and name not in ("learning_rate", "name")
+
+
+@given(arguments.valid_arguments(arguments.BASE))
+def test_valid_base_options_set_at_most_one_clipping_option(kw):
+    assert sum(k in kw for k in arguments.CLIPPING) <= 1
+
+
+def test_wrappers_have_only_their_own_arguments():
+    assert set(arguments.table("LossScaleOptimizer")) == {"initial_scale", "dynamic_growth_steps"}
+    assert "clipnorm" in arguments.table("SGD") and "momentum" in arguments.table("SGD")
