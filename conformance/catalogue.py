@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from . import reference
 from .adapters import current as adapter
+from .errors import Unsupported
 from .hyperparameters import HYPERPARAMETERS, hyperparameters, learning_rates
 from .learning_rates import LearningRate
 from .options import Options, options
@@ -73,8 +74,6 @@ class Setup:
     def vary(self, **changes: Any) -> "Setup":
         """`variant(**changes)`, or Unsupported where this setup has none."""
         if self.variant is None:
-            from .errors import Unsupported
-
             raise Unsupported(f"{self.spec}: the suite cannot construct it with another configuration (no spec)")
         return self.variant(**changes)
 
@@ -157,12 +156,11 @@ def _scaled(cls: type, ctor: str, name: str, s: Setup, own: dict[str, Any]) -> S
 
 def loss_scaled(setup: Setup, own: dict[str, Any]) -> Setup:
     """`setup` inside a LossScaleOptimizer with the keywords `own` (or, if it is one, re-made with them)."""
-    keras = adapter().keras_module
-    with adapter().keras_call(f"constructing {setup.code}"):
-        is_scaled = isinstance(setup.build(), keras.optimizers.LossScaleOptimizer)
-    if is_scaled:
-        return setup.vary(own=own)
-    return _scaled(keras.optimizers.LossScaleOptimizer, "keras.optimizers.LossScaleOptimizer", setup.spec, setup, own)
+    a = adapter()
+    with a.keras_call(f"constructing {setup.code}"):
+        if a.is_loss_scale(setup.build()):
+            return setup.vary(own=own)
+    return _scaled(a.keras_module.optimizers.LossScaleOptimizer, "keras.optimizers.LossScaleOptimizer", setup.spec, setup, own)
 
 
 def wrapper_spec(cls: type, inner: list[Spec], name: str | None = None) -> Spec:

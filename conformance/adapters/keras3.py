@@ -120,7 +120,7 @@ def apply(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
 
 def _scaled_tensors(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> list[Any]:
     """The gradients of `opt.scale_loss(loss)` as tensors of each variable's dtype."""
-    scale = float(to_numpy(opt.scale_loss(1.0)))
+    scale = loss_scale(opt)
     return [
         keras.ops.convert_to_tensor((np.asarray(g, np.float64) * scale).astype(np_dtype(v.dtype)), dtype=v.dtype)
         for g, v in zip(grads, vars_)
@@ -326,7 +326,7 @@ def is_loss_scale(opt: Any) -> bool:
 
 
 def loss_scale(opt: Any) -> float:
-    """The dynamic loss scale a LossScaleOptimizer will multiply the next loss by."""
+    """What `opt.scale_loss` multiplies a loss by (a LossScaleOptimizer's dynamic scale, else 1)."""
     return float(to_numpy(opt.scale_loss(1.0)))
 
 
