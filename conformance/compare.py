@@ -34,6 +34,7 @@ class Comparison:
     dtype: str
     labels: tuple[str, str] = ("keras", "reference")
     amplification: float = 1.0  # the compared rule's own loss of digits, see tolerance.rtol
+    steps: int = 1  # steps taken without teacher forcing: their roundings add up
     mismatches: list[Mismatch] = field(default_factory=list)
     worst_ratio: float = 0.0
     worst_abs: float = 0.0
@@ -52,7 +53,7 @@ class Comparison:
         if a.shape != e.shape:
             self.mismatches.append(Mismatch(f"{where} shape {a.shape} vs {e.shape}", (), np.nan, np.nan, 0.0))
             return
-        allowed = tolerance.bound(e, prev, self.dtype, amplification=self.amplification) + slack
+        allowed = tolerance.bound(e, prev, self.dtype, self.steps, self.amplification) + slack
         err = np.where(np.isfinite(a), np.abs(a - e), np.inf)
         err = np.where(np.isnan(e) & np.isnan(a), 0.0, err)
         ratio = err / allowed

@@ -68,3 +68,18 @@ def options(default_weight_decay: float | None = None) -> st.SearchStrategy[Opti
         ema,
         acc,
     )
+
+
+# One base option at a time, for claims that must say which option breaks them.
+ONE: dict[str, st.SearchStrategy[Options]] = {
+    "plain": st.just(Options()),
+    "clipnorm": st.builds(lambda v: Options(clipnorm=v), st.floats(0.01, 10.0)),
+    "global_clipnorm": st.builds(lambda v: Options(global_clipnorm=v), st.floats(0.01, 10.0)),
+    "clipvalue": st.builds(lambda v: Options(clipvalue=v), st.floats(0.01, 10.0)),
+    "weight_decay": st.builds(lambda v: Options(weight_decay=v), st.floats(0.001, 0.1)),
+    "ema": st.builds(
+        lambda m, f: Options(use_ema=True, ema_momentum=m, ema_overwrite_frequency=f),
+        st.floats(0.0, 1.0), st.one_of(st.integers(1, 3), st.none()),
+    ),
+    "gradient_accumulation": st.builds(lambda k: Options(gradient_accumulation_steps=k), st.integers(2, 3)),
+}

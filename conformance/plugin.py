@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from . import expectations, profiles, strategies
+from . import expectations, profiles, results, strategies
 from .results import ResultsWriter, run_info
 from .verdicts import classify
 
@@ -81,6 +81,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     item.config.stash[_KEY].started[item.nodeid] = (time.perf_counter(), strategies.DRAWN[0])
+    results.RAN_ON.clear()
     yield
 
 
@@ -105,6 +106,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         "duration_s": round(time.perf_counter() - t0, 3),
         "examples": strategies.DRAWN[0] - drawn0,
         "nodeid": item.nodeid,
+        **({"ran_on": dict(results.RAN_ON)} if results.RAN_ON else {}),
     }
     if record["verdict"] == "fail":
         report.longrepr = _failure_text(record)

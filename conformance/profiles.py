@@ -11,7 +11,8 @@ _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, Healt
 settings.register_profile("dev", max_examples=10, phases=_PHASES, report_multiple_bugs=False, **_COMMON)
 settings.register_profile("ci", max_examples=10, phases=_PHASES, report_multiple_bugs=False, derandomize=True, database=None, print_blob=True, **_COMMON)
 settings.register_profile("thorough", max_examples=200, **_COMMON)
-settings.load_profile("dev")
+if settings._current_profile == "default":  # noqa: SLF001 - keep a profile already chosen (the self-tests')
+    settings.load_profile("dev")
 
 # Shrinking replays a failing claim through Keras hundreds of times; bound it per failing claim
 # (successful shrinks, and seconds as a backstop). `thorough` keeps hypothesis's own limits.

@@ -89,3 +89,46 @@ def cases(
 
 def zeros_like(arrays: list[np.ndarray]) -> list[np.ndarray]:
     return [np.zeros_like(a) for a in arrays]
+
+
+# Significant bits (the implicit one included) of each dtype.
+SIGNIFICANT_BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+
+
+def exact_sum_grid(arrays: list[np.ndarray], dtype: str, most: int) -> list[np.ndarray]:
+    """`arrays` rounded to one grid fine enough to keep their digits and coarse enough that a sum
+    of up to `most` of them is exact in `dtype`, in any order."""
+    top = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
+    if top == 0.0:
+        return [np.zeros_like(a) for a in arrays]
+    bits = SIGNIFICANT_BITS[dtype] - int(np.ceil(np.log2(most))) - 1
+    q = 2.0 ** (np.ceil(np.log2(top)) - bits)
+    return [np.round(a / q) * q for a in arrays]
+
+
+def moderate(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """Every element of magnitude 1/8 to 1, either sign: no zeros, no element dwarfing another."""
+    sign = st.sampled_from([-1.0, 1.0])
+    return hnp.arrays(np.float64, shape, elements=st.builds(lambda s, v: s * v, sign, st.floats(0.125, 1.0, width=16)))
+
+
+@st.composite
+def replica_gradients(
+    draw: st.DrawFn, shapes: list[tuple[int, ...]], dtype: str, replicas: int, steps: int, most: int, comparable: bool = False
+) -> list:
+    """Per step, one gradient list per replica, different on each, whose sum over replicas is exact
+    in `dtype` whatever order an all-reduce adds them in (so the order cannot excuse a difference).
+    `comparable`: every replica's elements are non-zero and of one magnitude per variable and step,
+    so that no replica's gradient is negligible beside another's."""
+    out = []
+    for t in range(steps):
+        by_var = []
+        for i, s in enumerate(shapes):
+            if comparable:
+                m = draw(st.sampled_from(MAGNITUDES[dtype]), label=f"step {t + 1} v{i} magnitude")
+                drawn = [draw(moderate(s), label=f"step {t + 1} replica {r} v{i}") * m for r in range(replicas)]
+            else:
+                drawn = [draw(array(s, dtype), label=f"step {t + 1} replica {r} v{i}") for r in range(replicas)]
+            by_var.append(exact_sum_grid(drawn, dtype, most))
+        out.append([[by_var[i][r] for i in range(len(shapes))] for r in range(replicas)])
+    return out

@@ -9,6 +9,7 @@ from conformance import scenarios
 from conformance.claims import CLAIMS
 from conformance.errors import ClaimFailed
 from tests.faulty import bad_state_faults, faults, reset_faults, state_faults
+from tests.faulty_distributed import distributed_faults
 from tests.faulty_options import option_faults
 
 SCENARIOS = sorted(p.stem for p in Path(scenarios.__file__).parent.glob("test_*.py"))
@@ -27,7 +28,7 @@ def _claim_tests() -> dict:
 
 
 TESTS = _claim_tests()
-FAULTS = faults() + reset_faults() + state_faults() + bad_state_faults() + option_faults()
+FAULTS = faults() + reset_faults() + state_faults() + bad_state_faults() + option_faults() + distributed_faults()
 
 
 def test_every_claim_has_a_fault():

@@ -339,8 +339,8 @@ def exclude_from_weight_decay(opt: Any, var_list: Sequence[Any] = (), var_names:
 UNAGGREGATED = {"experimental_aggregate_gradients": False, "skip_gradients_aggregation": True}
 
 
-def apply_unaggregated(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
-    """apply_gradients with cross-replica aggregation switched off, where the API can say so."""
+def unaggregated_flags(opt: Any) -> dict[str, bool]:
+    """The apply_gradients keywords that switch cross-replica aggregation off, where the API has one."""
     params = inspect.signature(opt.apply_gradients).parameters
     flags = {k: v for k, v in UNAGGREGATED.items() if k in params}
     if not flags:
@@ -348,6 +348,12 @@ def apply_unaggregated(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[An
             f"{type(opt).__name__}.apply_gradients{inspect.signature(opt.apply_gradients)} in Keras "
             f"{keras.__version__} has no {' / '.join(UNAGGREGATED)} keyword"
         )
+    return flags
+
+
+def apply_unaggregated(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
+    """apply_gradients with cross-replica aggregation switched off, where the API can say so."""
+    flags = unaggregated_flags(opt)
     with keras_call(f"optimizer.apply_gradients(..., {', '.join(f'{k}={v}' for k, v in flags.items())})"):
         opt.apply_gradients(zip(_scaled_tensors(opt, grads, vars_), vars_), **flags)
 

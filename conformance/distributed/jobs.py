@@ -1,0 +1,207 @@
+"""What a worker runs: the distributed side of each claim and its comparison with one device.
+
+Each job rebuilds the optimizer from the reproducer code the suite drew (so the worker runs exactly
+what a failure's reproducer shows), runs it replicated, and compares in the worker, where both the
+replicated and the single-device optimizer live. A ClaimFailed carries `context` (the mode and the
+steps run) for the suite's reproducer.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import nullcontext
+from typing import Any, Callable
+
+import keras
+import numpy as np
+
+from .. import drive, equivalence
+from ..adapters import current as adapter
+from ..catalogue import Setup
+from ..compare import Comparison
+from ..errors import ClaimFailed
+from ..options import Options
+
+MODES = {False: "eager steps", True: "compiled steps"}
+
+
+def setup_of(job: dict[str, Any]) -> Setup:
+    """The optimizer the suite drew, rebuilt from its reproducer code."""
+    ns: dict[str, Any] = {"keras": keras, "np": np}
+    if job["imports"]:
+        exec(job["imports"], ns)  # noqa: S102 - the suite's own reproducer imports
+    code = job["code"]
+    return Setup(job["spec"], {}, Options(), None, None, lambda: eval(code, ns), code, job["imports"])  # noqa: S307
+
+
+def _failed(message: str, **context: Any) -> ClaimFailed:
+    e = ClaimFailed(message)
+    e.context = context  # type: ignore[attr-defined]
+    return e
+
+
+def _short(message: str, limit: int = 1500) -> str:
+    """A TensorFlow/JAX error without the Python stack and argument dumps it carries (the
+    reproducer shows the code), and without object addresses, so that it reads the same each run."""
+    message = re.sub(r"\x1b\[[0-9;]*m", "", message)  # Keras's bold markup
+    message = re.sub(r" at 0x[0-9a-f]+", "", message)
+    kept = []
+    for line in message.splitlines():
+        bare = line.strip()
+        if not bare or bare.startswith(("File \"", "•", "Arguments received by")) or (line.startswith("        ") and "Error" not in line):
+            continue
+        kept.append(line)
+    text = "\n".join(kept)
+    return text if len(text) <= limit else text[: limit // 2] + "\n...\n" + text[-limit // 2 :]
+
+
+def _per_replica(group: Any, opt: Any, vars_: list) -> list[tuple[str, list[np.ndarray]]]:
+    """Every model and optimizer variable's value on each replica this process holds."""
+    named = [(f"weight v{i}", v) for i, v in enumerate(vars_)] + [(getattr(v, "path", v.name), v) for v in opt.variables]
+    return [(name, group.local(var)) for name, var in named]
+
+
+def _agree(cmp: Comparison, t: int, values: list[tuple[str, list[np.ndarray]]]) -> None:
+    for name, held in values:
+        for r, x in enumerate(held[1:], 1):
+            cmp.equal(f"step {t + 1} {name} on replica {r}", x, held[0])
+
+
+def summed(replica_grads: list) -> list[list[np.ndarray]]:
+    """Each step's float64 sum over replicas (exact: the suite draws gradients whose sums are)."""
+    return [[np.sum(np.stack(g), axis=0) for g in zip(*by_replica)] for by_replica in replica_grads]
+
+
+def _fresh(group: Any, setup: Setup, job: dict[str, Any]) -> tuple[Any, list]:
+    a = adapter()
+    with group.scope():
+        with a.keras_call(f"constructing {setup.code} under {group.describe}"):
+            opt = setup.build()
+        vars_ = a.variables(job["weights"], job["dtype"])
+        if job["built"]:
+            a.build(opt, vars_)
+    return opt, vars_
+
+
+def _steps(group: Any, opt: Any, vars_: list, job: dict[str, Any], compiled: bool, apply: Callable | None = None):
+    """Run the job's steps replicated; yields (t, snapshot before, snapshot after)."""
+    a = adapter()
+    step = group.stepper(opt, vars_, compiled, apply)
+    before = drive.snapshot(opt, vars_)
+    for t, by_replica in enumerate(job["replica_grads"]):
+        scale = a.loss_scale(opt)  # gradients are those of opt.scale_loss(loss), as Keras documents
+        try:
+            with a.keras_call(f"step {t + 1} under {group.describe} ({MODES[compiled]})"), group.scope():
+                step([[g * scale for g in grads] for grads in by_replica])
+        except ClaimFailed as e:
+            raise _failed(_short(str(e)), compiled=compiled, steps=t + 1) from None
+        after = drive.snapshot(opt, vars_)
+        yield t, before, after
+        before = after
+
+
+def _like_one_device(one: Any, compiled: bool) -> Callable[[Any, list, list], None]:
+    """The single-device step a replicated one must equal: the same call, compiled alike, with no
+    replication (TensorFlow's default strategy; JAX without a distribution)."""
+
+    def apply(opt: Any, vars_: list, grads: list) -> None:
+        scale = adapter().loss_scale(opt)
+        one.stepper(opt, vars_, compiled)([[g * scale for g in grads]])
+
+    return apply
+
+
+def replicas(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
+    """Each replicated step equals one single-device step, teacher-forced from the replicated
+    state and given the summed gradients; counters advance alike; replicas agree.
+
+    Every step runs before any is judged: the processes of a multi-worker cluster must issue the
+    same collectives, so none may stop early on what it alone observed.
+    """
+    group = groups.group(job["n"])
+    setup, dtype, compiled = setup_of(job), job["dtype"], job["compiled"]
+    opt, vars_ = _fresh(group, setup, job)
+    ran = [(before, after, _per_replica(group, opt, vars_)) for _, before, after in _steps(group, opt, vars_, job, compiled)]
+    totals = summed(job["replica_grads"])
+    like_one = _like_one_device(groups.one(), compiled)
+    where = f"{group.describe}, {MODES[compiled]}, {'built' if job['built'] else 'unbuilt'} optimizer"
+    for t, (before, after, held) in enumerate(ran):
+        agree = Comparison(dtype, ("this replica", "replica 0"))
+        _agree(agree, t, held)
+        cmp = Comparison(dtype, ("replicated", "one device"))
+        exp = equivalence.Expected(setup, before.weights, totals[t], before, f"the sum of the {group.n} replica gradients", apply=like_one)
+        got = equivalence.check_step(cmp, t, after, exp, dtype)
+        if after.iterations != got.iterations:
+            cmp.differ(f"step {t + 1} iterations (replicated vs one device)", after.iterations, got.iterations)
+        problems = []
+        if cmp.failed:
+            problems.append(f"step {t + 1} does not equal one single-device step given {exp.describe} ({cmp.summary()}):\n{cmp.report()}")
+        if agree.failed:
+            problems.append(f"replicas hold different values after step {t + 1}:\n{agree.report()}")
+        if problems:
+            raise _failed(f"{where}: " + "\n".join(problems), compiled=compiled, steps=t + 1)
+    last = ran[-1][1]
+    return {"devices": group.devices, "finals": [*last.weights, *[sv.value for sv in last.state]]}
+
+
+def manual(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
+    """The caller's all-reduce plus apply_gradients without aggregation equals the automatic path."""
+    a = adapter()
+    group = groups.group(job["n"])
+    setup = setup_of(job)
+    flags = a.unaggregated_flags(setup.build())
+    runs = {}
+    for by_hand in (False, True):
+        opt, vars_ = _fresh(group, setup, job)
+
+        def apply(grads: list, opt: Any = opt, vars_: list = vars_) -> None:
+            opt.apply_gradients(zip(group.all_reduce(grads), vars_), **flags)
+
+        runs[by_hand] = [after for _, _, after in _steps(group, opt, vars_, job, False, apply if by_hand else None)]
+    cmp = Comparison(job["dtype"], ("all-reduced by the caller", "aggregated by apply_gradients"))
+    drive.compare_runs(cmp, runs[True], runs[False])
+    for t, (m, d) in enumerate(zip(runs[True], runs[False])):
+        if m.iterations != d.iterations:
+            cmp.differ(f"step {t + 1} iterations", m.iterations, d.iterations)
+    if cmp.failed:
+        shown = ", ".join(f"{k}={v}" for k, v in flags.items())
+        raise _failed(f"{group.describe}: all_reduce(SUM) by the caller and apply_gradients(..., {shown}) differs from "
+                      f"apply_gradients aggregating ({cmp.summary()}):\n{cmp.report()}", compiled=False, steps=len(job["replica_grads"]), flags=flags)
+    return {"devices": group.devices}
+
+
+def fit(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
+    """model.fit on the global batch, replicated, equals model.fit on one device."""
+    a = adapter()
+    group = groups.group(job["n"])
+    setup, dtype = setup_of(job), job["dtype"]
+    ran = []
+    for scope in (group.scope, nullcontext):
+        with scope():
+            with a.keras_call(f"constructing {setup.code}"):
+                opt = setup.build()
+            model = a.dense_model(job["kernel"], job["bias"], dtype, opt)
+            a.fit(model, job["x"], job["y"], job["epochs"], batch_size=len(job["x"]))
+        ran.append((a.model_weights(model), a.state(opt), a.iterations(opt)))
+    (weights, state, its), (weights1, state1, its1) = ran
+    cmp = Comparison(dtype, ("replicated fit", "one-device fit"), steps=job["epochs"])
+    for i, (w, w1, w0) in enumerate(zip(weights, weights1, (job["kernel"], job["bias"]))):
+        cmp.close(f"model weight {i}", w, w1, w0)
+    if [sv.name for sv in state] != [sv.name for sv in state1]:
+        cmp.differ("optimizer variables", [sv.name for sv in state], [sv.name for sv in state1])
+    else:
+        for sv, sv1 in zip(state, state1):
+            cmp.close(sv.name, sv.value, sv1.value, np.zeros_like(sv1.value))
+    if its != its1:
+        cmp.differ("iterations", its, its1)
+    if cmp.failed:
+        raise _failed(f"model.fit under {group.describe} differs from model.fit on one device, same global batch of "
+                      f"{len(job['x'])} ({cmp.summary()}):\n{cmp.report()}", compiled=True, steps=job["epochs"])
+    return {"devices": group.devices}
+
+
+JOBS = {"replicas": replicas, "manual": manual, "fit": fit}
+
+
+def run(groups: Any, job: dict[str, Any]) -> Any:
+    return JOBS[job["job"]](groups, job)

@@ -1,0 +1,211 @@
+"""Distributed gradient aggregation (seed 003: apply_gradients "sums gradients from all replicas in
+the presence of tf.distribute.Strategy"): N replicas, each given its own gradient, must update like
+one device given the sum. The replicated side runs in worker processes (see conformance/distributed),
+on the backend each mechanism needs, whatever backend the suite itself runs on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable
+
+import numpy as np
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import profiles, results, strategies
+from conformance.claims import SEEDS, claim
+from conformance.compare import Comparison
+from conformance.distributed import MAX_REPLICAS, host, jobs, scripts
+from conformance.errors import ClaimFailed
+from conformance.options import ONE, Options
+from conformance.strategies import FLOAT32, cases, moderate, replica_gradients
+
+KERAS_DP = "Keras docs: keras.distribution.DataParallel (keras.io/api/distribution/)"
+SUMS = SEEDS["003"] + " (apply_gradients sums gradients from all replicas)"
+# kind -> (the replication, {compiled: how steps run}, source, the base options checked)
+MECHANISMS = {
+    "mirrored": (f"tf.distribute.MirroredStrategy over N logical CPU devices (the GPUs where visible), N from 2 to {MAX_REPLICAS}",
+                 {False: "strategy.run called eagerly", True: "strategy.run inside a tf.function"}, SUMS, tuple(ONE)),
+    # Multi-worker runs the same Keras code as mirrored; options are checked there, at a tenth of the cost.
+    "multi_worker": ("tf.distribute.MultiWorkerMirroredStrategy with 2 worker processes on 127.0.0.1 (N = 2)",
+                     {False: "strategy.run called eagerly", True: "strategy.run inside a tf.function"}, SUMS, ("plain",)),
+    "data_parallel": (f"keras.distribution.DataParallel over N JAX devices (forced host devices, or the GPUs where visible), "
+                      f"N from 2 to {MAX_REPLICAS}, each replica's gradient one shard of a batch summed by XLA",
+                      {False: "optimizer.apply_gradients", True: "jax.jit(optimizer.stateless_apply)"}, f"{KERAS_DP}; {SEEDS['003']}",
+                      # XLA sums before the optimizer runs, so options meet nothing replicated: drawn together.
+                      ("plain", "options")),
+}
+CLIPPING = ("clipnorm", "global_clipnorm", "clipvalue")
+OPTION_TEXT = {
+    "plain": "no base option",
+    "options": "base options drawn together (clipping, weight decay, EMA, gradient accumulation)",
+    "clipnorm": "clipnorm (below the largest replica gradient's norm)",
+    "global_clipnorm": "global_clipnorm (below the largest replica's global norm)",
+    "clipvalue": "clipvalue (below the largest replica gradient element)",
+    "weight_decay": "weight_decay",
+    "ema": "use_ema (mostly with ema_overwrite_frequency)",
+    "gradient_accumulation": "gradient_accumulation_steps",
+}
+REPLICAS = {"mirrored": st.integers(2, MAX_REPLICAS), "data_parallel": st.integers(2, MAX_REPLICAS), "multi_worker": st.just(2)}
+# Shared by every claim below; its examples are cheap once the worker runs, but each starts a strategy.
+COSTLY = profiles.costly(5)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_workers():
+    """A worker broken by one claim is restarted for the next (never reused mid-test)."""
+    yield
+    host.forget_failures()
+
+
+def _clip_size(option: str, grads: list) -> float:
+    """The largest norm (or element) among the replicas' gradients that `option` would clip."""
+    def size(rep: list) -> float:
+        if option == "clipvalue":
+            return max((float(np.max(np.abs(g))) for g in rep if g.size), default=0.0)
+        norms = [float(np.linalg.norm(g)) for g in rep]
+        return max(norms, default=0.0) if option == "clipnorm" else float(np.linalg.norm(norms))
+
+    return max(size(rep) for step in grads for rep in step)
+
+
+def _draw_job(data: Any, spec: Any, option: str | None, replicas: st.SearchStrategy[int], built: bool, compiled: bool = False) -> tuple[Any, dict]:
+    configure = (lambda draw, s: s.vary(opts=draw(ONE[option], label=option))) if option in ONE else None
+    case = data.draw(cases(spec, FLOAT32, min_steps=3 if option == "gradient_accumulation" else 1, configure=configure), label="case")
+    n = data.draw(replicas, label="replicas")
+    # Clipping the sum and summing clipped gradients agree where one replica's gradient is negligible.
+    grads = data.draw(replica_gradients([w.shape for w in case.weights], case.dtype, n, len(case.grads), MAX_REPLICAS,
+                                        comparable=option in CLIPPING), label="gradients")
+    if option in CLIPPING and _clip_size(option, grads) > 0:
+        # A threshold below the largest replica's gradient, so that clipping acts where it matters.
+        fraction = data.draw(st.floats(0.05, 0.95), label=f"{option} as a fraction of the largest replica gradient's")
+        case = replace(case, setup=case.setup.vary(opts=Options(**{option: fraction * _clip_size(option, grads)})))
+    case = replace(case, grads=jobs.summed(grads))
+    strategies.LAST[0] = case  # the failure record shows what ran: the summed gradients per step
+    job = {"spec": case.setup.spec, "code": case.setup.code, "imports": case.setup.imports, "dtype": case.dtype,
+           "weights": case.weights, "replica_grads": grads, "n": n, "built": built, "compiled": compiled}
+    return case, job
+
+
+def ask(kind: str, job: dict[str, Any], reproducer: Callable[[dict], str]) -> list[Any]:
+    """Run `job` on every process of the `kind` worker; a failure carries `reproducer(context)`.
+    Processes of one cluster must also end with the same bits."""
+    h = host.host(kind)
+    answers = h.request(job)
+    failed = [(i, a) for i, a in enumerate(answers) if "failed" in a]
+    if failed:
+        shown = failed[0][1]["failed"] if len({a["failed"] for _, a in failed}) == 1 else "\n".join(f"worker {i}: {a['failed']}" for i, a in failed)
+        raise ClaimFailed(f"{shown}\n\nReproducer:\n{reproducer(failed[0][1].get('context', {}))}")
+    values = [host.outcome(a) for a in answers]
+    results.RAN_ON.update(kind=kind, devices=[v["devices"] for v in values], versions=h.ready[0]["versions"])
+    cmp = Comparison(job["dtype"], ("worker i", "worker 0"))
+    for i, other in enumerate(values[1:], 1):
+        for k, (mine, theirs) in enumerate(zip(other.get("finals", []), values[0].get("finals", []))):
+            cmp.equal(f"worker {i}: variable {k} after the last step", mine, theirs)
+    if cmp.failed:
+        raise ClaimFailed(f"the worker processes hold different values ({cmp.summary()}):\n{cmp.report()}"
+                          f"\n\nReproducer:\n{reproducer({'compiled': job.get('compiled', False)})}")
+    return values
+
+
+def _script(kind: str, job: dict) -> Callable[[dict], str]:
+    def make(ctx: dict) -> str:
+        steps = ctx.get("steps", len(job["replica_grads"]))
+        return scripts.jax_steps(job, job["compiled"], steps) if kind == "data_parallel" else scripts.tf_steps(job, kind, job["compiled"], steps)
+
+    return make
+
+
+def _replicas_claim(kind: str, option: str, built: bool, compiled: bool):
+    where, modes, source, _ = MECHANISMS[kind]
+    name = f"{kind}.{option if built else 'unbuilt'}.{'compiled' if compiled else 'eager'}"
+    start = "a built optimizer" if built else "an optimizer that the first replicated step builds"
+
+    @claim(
+        f"distributed.{name}",
+        f"Under {where}, each replica given its own gradient, with {OPTION_TEXT[option]}, starting from {start}, "
+        f"steps run by {modes[compiled]}: after each step the weights and every state variable equal one "
+        "single-device step run the same way given the sum of the replica gradients, the iteration counter "
+        "advances like that step's (once per step, not once per replica), and every replica holds the same values.",
+        source,
+    )
+    @COSTLY
+    @given(data=st.data())
+    def test(spec, data):
+        _, job = _draw_job(data, spec, option, REPLICAS[kind], built, compiled)
+        ask(kind, {**job, "job": "replicas"}, _script(kind, job))
+
+    test.__name__ = "test_" + name.replace(".", "_")
+    return test
+
+
+for _kind, (_, _, _, _options) in MECHANISMS.items():
+    for _compiled in (False, True):
+        for _option in _options:
+            _t = _replicas_claim(_kind, _option, True, _compiled)
+            globals()[_t.__name__] = _t
+        _t = _replicas_claim(_kind, "plain", False, _compiled)
+        globals()[_t.__name__] = _t
+
+
+@claim(
+    "distributed.mirrored.manual_aggregation",
+    "Under tf.distribute.MirroredStrategy, aggregating by hand (the caller all-reduces the gradients with "
+    "SUM, then apply_gradients with aggregation switched off: experimental_aggregate_gradients=False or "
+    "skip_gradients_aggregation=True) updates bit for bit like apply_gradients aggregating by itself (eager "
+    "strategy.run).",
+    SEEDS["003"] + " (apply_gradients: experimental_aggregate_gradients, and its all_reduce example)",
+)
+@COSTLY
+@given(data=st.data())
+def test_mirrored_manual_aggregation(spec, data):
+    _, job = _draw_job(data, spec, None, st.integers(2, MAX_REPLICAS), True)
+
+    def reproducer(ctx: dict) -> str:
+        return scripts.tf_steps(job, "mirrored", False, len(job["replica_grads"]), manual=ctx.get("flags", {}))
+
+    ask("mirrored", {**job, "job": "manual"}, reproducer)
+
+
+@st.composite
+def global_batch(draw: st.DrawFn, n: int) -> dict[str, Any]:
+    """A Dense layer's weights and one global batch, n rows per replica, trained 1 or 2 epochs."""
+    n_in, n_out, rows = (draw(st.integers(1, hi), label=k) for k, hi in (("inputs", 4), ("outputs", 3), ("rows per replica", 3)))
+    return {
+        "kernel": draw(moderate((n_in, n_out)), label="kernel"),
+        "bias": draw(moderate((n_out,)), label="bias"),
+        "x": draw(moderate((n * rows, n_in)), label="x"),
+        "y": draw(moderate((n * rows, n_out)), label="y"),
+        "epochs": draw(st.integers(1, 2), label="epochs"),
+    }
+
+
+def _fit_claim(kind: str):
+    where, _, source, _ = MECHANISMS[kind]
+
+    @claim(
+        f"distributed.{kind}.fit",
+        f"model.fit under {where}, on a global batch split across the replicas (losses scaled as Keras "
+        "documents: averaged over the global batch), leaves the same model weights, optimizer variables and "
+        "iteration count as model.fit on one device with the same batch, within the tolerance of the steps taken.",
+        source,
+    )
+    @profiles.costly(5)  # two compiled fits per example
+    @given(data=st.data())
+    def test(spec, data):
+        # No base option: each has its own claim above; this one is about fit's loss scaling.
+        case = data.draw(cases(spec, FLOAT32, max_steps=1, configure=lambda draw, s: s.vary(opts=Options())), label="case")
+        n = data.draw(st.integers(2, MAX_REPLICAS), label="replicas")
+        job = {"job": "fit", "spec": case.setup.spec, "code": case.setup.code, "imports": case.setup.imports,
+               "dtype": "float32", "n": n, **data.draw(global_batch(n), label="data")}
+        ask(kind, job, lambda ctx: scripts.fit(job, kind))
+
+    test.__name__ = f"test_{kind}_fit"
+    return test
+
+
+test_mirrored_fit = _fit_claim("mirrored")
+test_data_parallel_fit = _fit_claim("data_parallel")

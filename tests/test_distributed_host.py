@@ -1,0 +1,66 @@
+"""The distributed claims' machinery: worker processes that hang or die become errors carrying
+their output (never a stuck run), a missing backend is `unsupported`, and the drawn replica
+gradients sum exactly in any order."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance.distributed import host
+from conformance.errors import Unsupported
+from conformance.adapters import current
+from conformance.strategies import SIGNIFICANT_BITS, array, exact_sum_grid
+
+JOB = {"job": "replicas", "spec": "SGD", "imports": "", "dtype": "float32", "weights": [np.ones(2)],
+       "replica_grads": [[[np.array([1.0, 2.0])], [np.array([0.5, -1.0])]]], "n": 2, "built": True, "compiled": False}
+
+
+@pytest.fixture
+def mirrored(monkeypatch):
+    monkeypatch.setattr(host, "JOB_S", 6)
+    h = host.Host(host.KINDS["mirrored"])
+    yield h
+    h.stop()
+
+
+def test_a_hanging_worker_is_an_error_with_its_output_and_the_next_test_starts_afresh(mirrored):
+    hang = {**JOB, "code": "print('about to hang', flush=True) or __import__('time').sleep(600) or keras.optimizers.SGD()"}
+    with pytest.raises(host.WorkerFailed, match=r"(?s)did not answer within 6 s.*about to hang"):
+        mirrored.request(hang)
+    with pytest.raises(host.WorkerFailed):  # the same test: at once, not after another timeout
+        mirrored.request({**JOB, "code": "keras.optimizers.SGD()"})
+    mirrored.failure = None  # what host.forget_failures() does between tests
+    assert "ok" in mirrored.request({**JOB, "code": "keras.optimizers.SGD()"})[0]
+
+
+def test_a_dying_worker_is_an_error_with_its_exit_status(mirrored):
+    with pytest.raises(host.WorkerFailed, match=r"worker 0 died \(exit 7\) while running job"):
+        mirrored.request({**JOB, "code": "__import__('os')._exit(7)"})
+
+
+def test_a_broken_harness_in_the_worker_is_an_error_with_its_traceback(mirrored):
+    with pytest.raises(host.WorkerFailed, match="harness raised"):
+        host.outcome(mirrored.request({**JOB, "code": "keras.optimizers.SGD()", "job": "no such job"})[0])
+
+
+def test_a_backend_that_is_not_installed_is_unsupported():
+    h = host.Host(host.Kind("nowhere", "no_such_backend_module", "jax"))
+    with pytest.raises(Unsupported, match="no_such_backend_module, which is not installed"):
+        h.request(JOB)
+
+
+@given(data=st.data())
+def test_replica_gradients_sum_exactly_in_any_order(data):
+    dtype = data.draw(st.sampled_from(sorted(SIGNIFICANT_BITS)))
+    n = data.draw(st.integers(2, 4))
+    arrays = exact_sum_grid([data.draw(array((3,), dtype)) for _ in range(n)], dtype, 4)
+    exact = np.sum(arrays, axis=0)
+    cast = current().np_dtype(dtype)
+    for order in itertools.permutations(range(n)):
+        total = np.zeros(3, cast)
+        for i in order:
+            total = (total + np.asarray(arrays[i]).astype(cast)).astype(cast)
+        assert np.array_equal(total.astype(np.float64), exact), (dtype, order, total, exact)
