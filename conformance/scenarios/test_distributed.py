@@ -95,12 +95,14 @@ def ask(kind: str, job: dict[str, Any], reproducer: Callable[[dict], str]) -> li
     Processes of one cluster must also end with the same bits."""
     h = host.host(kind)
     answers = h.request(job)
+    # Every worker's devices and versions, also on a failure; narrowed to the job's devices below.
+    results.RAN_ON.update(kind=kind, devices=[r["devices"] for r in h.ready], versions=h.ready[0]["versions"])
     failed = [(i, a) for i, a in enumerate(answers) if "failed" in a]
     if failed:
         shown = failed[0][1]["failed"] if len({a["failed"] for _, a in failed}) == 1 else "\n".join(f"worker {i}: {a['failed']}" for i, a in failed)
         raise ClaimFailed(f"{shown}\n\nReproducer:\n{reproducer(failed[0][1].get('context', {}))}")
     values = [host.outcome(a) for a in answers]
-    results.RAN_ON.update(kind=kind, devices=[v["devices"] for v in values], versions=h.ready[0]["versions"])
+    results.RAN_ON["devices"] = [v["devices"] for v in values]
     cmp = Comparison(job["dtype"], ("worker i", "worker 0"))
     for i, other in enumerate(values[1:], 1):
         for k, (mine, theirs) in enumerate(zip(other.get("finals", []), values[0].get("finals", []))):
