@@ -9,7 +9,8 @@ import numpy as np
 from .strategies import Case
 
 
-def _array(a: np.ndarray) -> str:
+def array_code(a: np.ndarray) -> str:
+    """`a` as `np.array([...])` code (NaN and Inf included), in float64."""
     text = re.sub(r"\b(nan|inf)\b", r"float('\1')", repr(np.asarray(a, np.float64).tolist()))
     return f"np.array({text})"
 
@@ -31,7 +32,7 @@ def script(
         "",
         f"opt = {case.setup.code}",
         "variables = [",
-        *[f"    keras.Variable({_array(w)}, dtype={dt!r}, name='v{i}')," for i, w in enumerate(case.weights)],
+        *[f"    keras.Variable({array_code(w)}, dtype={dt!r}, name='v{i}')," for i, w in enumerate(case.weights)],
         "]",
     ]
     if prelude:
@@ -40,7 +41,7 @@ def script(
         lines.append("opt.build(variables)")
     lines.append("gradients = [")
     for step in steps:
-        lines.append("    [" + ", ".join(_array(g) for g in step) + "],")
+        lines.append("    [" + ", ".join(array_code(g) for g in step) + "],")
     lines += [
         "]",
         "for grads in gradients:",

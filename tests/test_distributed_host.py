@@ -64,3 +64,23 @@ def test_replica_gradients_sum_exactly_in_any_order(data):
         for i in order:
             total = (total + np.asarray(arrays[i]).astype(cast)).astype(cast)
         assert np.array_equal(total.astype(np.float64), exact), (dtype, order, total, exact)
+
+
+def test_a_mirrored_reproducer_runs_standalone_and_shows_the_difference(tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from conformance.distributed import scripts
+
+    job = {**JOB, "imports": "from tests.distributed_doubles import ReplicaScaledSGD", "code": "ReplicaScaledSGD(learning_rate=0.5)"}
+    path = tmp_path / "repro.py"
+    path.write_text(scripts.tf_steps(job, "mirrored", compiled=True, steps=1))
+    env = {**os.environ, "PYTHONPATH": os.getcwd(), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env, timeout=300).stdout
+    replicated = re.search(r"^v0 \[array\(\[([^\]]*)\]", out, re.M)
+    one = re.search(r"^one device v0 \[([^\]]*)\]", out, re.M)
+    assert replicated and one, out
+    # The learning rate doubled on 2 replicas: 1 - 2 * 0.5 * 1.5 = -0.5 against 1 - 0.5 * 1.5 = 0.25.
+    assert np.fromstring(replicated.group(1), sep=",")[0] == -0.5 and np.fromstring(one.group(1), sep=" ")[0] == 0.25, out

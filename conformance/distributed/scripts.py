@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..reproducer import _array
+from ..reproducer import array_code
 
 _TF_DEVICES = [
     "import tensorflow as tf",
@@ -30,7 +30,7 @@ _STRATEGY = {
 def _grads(replica_grads: list) -> list[str]:
     lines = ["replica_gradients = [  # one entry per step: one gradient list per replica"]
     for by_replica in replica_grads:
-        lines.append("    [" + ", ".join("[" + ", ".join(_array(g) for g in grads) + "]" for grads in by_replica) + "],")
+        lines.append("    [" + ", ".join("[" + ", ".join(array_code(g) for g in grads) + "]" for grads in by_replica) + "],")
     return lines + ["]"]
 
 
@@ -40,7 +40,7 @@ def _header(job: dict[str, Any]) -> list[str]:
 
 def _variables(job: dict[str, Any], indent: str = "    ") -> list[str]:
     dt = job["dtype"]
-    return [f"{indent}variables = [", *[f"{indent}    keras.Variable({_array(w)}, dtype={dt!r}, name='v{i}')," for i, w in enumerate(job["weights"])], f"{indent}]"]
+    return [f"{indent}variables = [", *[f"{indent}    keras.Variable({array_code(w)}, dtype={dt!r}, name='v{i}')," for i, w in enumerate(job["weights"])], f"{indent}]"]
 
 
 def _one_device(job: dict[str, Any]) -> list[str]:
