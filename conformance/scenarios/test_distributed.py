@@ -10,7 +10,6 @@ from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -73,16 +72,21 @@ def _clip_size(option: str, grads: list) -> float:
 
 
 def _draw_job(data: Any, spec: Any, option: str | None, replicas: st.SearchStrategy[int], built: bool, compiled: bool = False) -> tuple[Any, dict]:
-    configure = (lambda draw, s: s.vary(opts=draw(ONE[option], label=option))) if option in ONE else None
+    if option in CLIPPING:  # the threshold is drawn below, relative to the replicas' gradients
+        configure = lambda draw, s: s.vary(opts=Options())  # noqa: E731
+    elif option in ONE:
+        configure = lambda draw, s: s.vary(opts=draw(ONE[option], label=option))  # noqa: E731
+    else:
+        configure = None
     case = data.draw(cases(spec, FLOAT32, min_steps=3 if option == "gradient_accumulation" else 1, configure=configure), label="case")
     n = data.draw(replicas, label="replicas")
     # Clipping the sum and summing clipped gradients agree where one replica's gradient is negligible.
     grads = data.draw(replica_gradients([w.shape for w in case.weights], case.dtype, n, len(case.grads), MAX_REPLICAS,
                                         comparable=option in CLIPPING), label="gradients")
-    if option in CLIPPING and _clip_size(option, grads) > 0:
+    if option in CLIPPING:
         # A threshold below the largest replica's gradient, so that clipping acts where it matters.
         fraction = data.draw(st.floats(0.05, 0.95), label=f"{option} as a fraction of the largest replica gradient's")
-        case = replace(case, setup=case.setup.vary(opts=Options(**{option: fraction * _clip_size(option, grads)})))
+        case = replace(case, setup=case.setup.vary(opts=Options(**{option: fraction * (_clip_size(option, grads) or 1.0)})))
     case = replace(case, grads=jobs.summed(grads))
     strategies.LAST[0] = case  # the failure record shows what ran: the summed gradients per step
     job = {"spec": case.setup.spec, "code": case.setup.code, "imports": case.setup.imports, "dtype": case.dtype,
