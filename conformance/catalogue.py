@@ -108,6 +108,9 @@ def _setup(
     """A plain optimizer's setup: `cls(learning_rate=..., **hp, **options, **extra)`."""
     keras = adapter().keras_module
     extra = {k: v for k, v in (extra or {}).items() if v is not OMIT}
+    refused = set(opts.kwargs()) - adapter().accepted_options(cls)
+    if refused:
+        raise Unsupported(f"{cls.__module__}.{cls.__name__} has no {', '.join(sorted(refused))} argument")
     kwargs = {**hp, **opts.kwargs(), **extra}
     shown = {"learning_rate": Code(None, lr.code()), **kwargs}
 
@@ -129,12 +132,14 @@ def _setup(
 def _plain(
     name: str, cls: type, ctor_code: str, imports: str = "", kind: str = "built-in", parent: str | None = None
 ) -> Spec:
-    rule_name = parent or name
+    rule_name = parent or adapter().rule_name(name)
 
     def make(hp: dict, opts: Options, lr: LearningRate) -> Setup:
         return _setup(name, cls, ctor_code, rule_name, imports, hp, opts, lr)
 
-    opts = options(default_weight_decay=DEFAULT_WEIGHT_DECAY.get(rule_name))
+    opts = options(default_weight_decay=DEFAULT_WEIGHT_DECAY.get(rule_name), accepted=adapter().accepted_options(cls))
+    # `legacy.Adam` (Keras 2) has Adam's rule and tables: its parent, as for a user subclass.
+    parent = parent or (rule_name if rule_name != name else None)
     return Spec(name, kind, st.builds(make, hyperparameters(rule_name), opts, learning_rates), parent=parent, cls=cls)
 
 
@@ -160,6 +165,8 @@ def loss_scaled(setup: Setup, own: dict[str, Any]) -> Setup:
     with a.keras_call(f"constructing {setup.code}"):
         if a.is_loss_scale(setup.build()):
             return setup.vary(own=own)
+    if not hasattr(a.keras_module.optimizers, "LossScaleOptimizer"):
+        raise Unsupported(f"no keras.optimizers.LossScaleOptimizer in Keras {a.versions()['keras']} ({a.GENERATION})")
     return _scaled(a.keras_module.optimizers.LossScaleOptimizer, "keras.optimizers.LossScaleOptimizer", setup.spec, setup, own)
 
 
@@ -208,17 +215,15 @@ def _unspecced(name: str, cls: type) -> Spec:
 
 def builtin_specs() -> list[Spec]:
     """A spec for every optimizer the installed Keras exports; unknown ones are marked unspecced."""
-    exported = adapter().exported_optimizers()
-    plain = [
-        _plain(n, c, f"keras.optimizers.{n}")
-        for n, c in exported.items()
-        if n in reference.MODULES and n in HYPERPARAMETERS
-    ]
+    a = adapter()
+    exported = a.exported_optimizers()
+    known = {n for n in exported if a.rule_name(n) in reference.MODULES and a.rule_name(n) in HYPERPARAMETERS}
+    plain = [_plain(n, c, f"keras.optimizers.{n}") for n, c in exported.items() if n in known]
     out = list(plain)
     for n, c in exported.items():
         if n in WRAPPERS:
             out.append(wrapper_spec(c, [s for s in plain if s.name in WRAPPER_INNER], n))
-        elif n not in reference.MODULES:
+        elif n not in known:
             out.append(_unspecced(n, c))
     return sorted(out, key=lambda s: s.name)
 
@@ -259,7 +264,8 @@ def user_spec(path: str) -> Spec:
     base = adapter().BASE_CLASS
     if inspect.isclass(obj):
         if not issubclass(obj, base):
-            raise UsageError(f"--optimizer {path!r}: {obj!r} is not a subclass of {base.__module__}.{base.__name__}")
+            bases = " or ".join(f"{b.__module__}.{b.__name__}" for b in (base if isinstance(base, tuple) else (base,)))
+            raise UsageError(f"--optimizer {path!r}: {obj!r} is not a subclass of {bases}")
         parent = _builtin_parent(obj)
         if parent is None:
             setup = Setup(path, {}, Options(), LearningRate("constant", {"value": 0.001}), None, obj, f"{attr}()", imports)

@@ -21,14 +21,18 @@ class Snapshot:
         return [sv.layout() for sv in self.state]
 
 
-def fresh(case: Case, build: bool = False) -> tuple[Any, list[Any]]:
-    """A new optimizer from the case's configuration and new variables holding its weights."""
+def fresh(case: Case, build: bool = False, slots: bool = False) -> tuple[Any, list[Any]]:
+    """A new optimizer from the case's configuration and new variables holding its weights;
+    `build`: built through the public build(); `slots`: its state created however the
+    generation can (the harness's need, not a claim about build())."""
     a = adapter()
     with a.keras_call(f"constructing {case.setup.code}"):
         opt = case.setup.build()
     vars_ = a.variables(case.weights, case.dtype)
     if build:
         a.build(opt, vars_)
+    elif slots:
+        a.create_state(opt, vars_)
     return opt, vars_
 
 

@@ -46,9 +46,10 @@ class Expected:
     grad_scale: list[np.ndarray] | None = None  # what the gradients' rounding is relative to
     check_weights: bool = True
     ignore: tuple[str, ...] = ()  # state names not compared (a wrapper's own bookkeeping)
-    # How it takes its step, (optimizer, variables, float64 gradients) -> None, where not by the
-    # adapter's eager apply_gradients (a compiled step is compared with a compiled step).
-    apply: Callable[[Any, list, list], None] | None = None
+    # How it takes its step, (setup, optimizer, variables, float64 gradients) -> None, where not by
+    # the adapter's eager apply_gradients (a compiled step is compared with a compiled step); the
+    # setup is the one the optimizer was built from (a variant, when sensitivity is measured).
+    apply: Callable[[Setup, Any, list, list], None] | None = None
 
 
 def keyed(snap: drive.Snapshot) -> dict[tuple, np.ndarray]:
@@ -80,13 +81,17 @@ def forced_values(own: list[Any], given: list[Any], forced: dict[str, float]) ->
     return out
 
 
-def step(exp: Expected, dtype: str, weights: list | None = None, grads: list | None = None, lr_factor: float = 1.0) -> drive.Snapshot:
-    """One step of a new `exp.setup` optimizer on `exp.weights`, its state forced."""
+def step(
+    exp: Expected, dtype: str, weights: list | None = None, grads: list | None = None, lr_factor: float = 1.0,
+    setup: Setup | None = None,
+) -> drive.Snapshot:
+    """One step of a new `exp.setup` (or `setup`) optimizer on `exp.weights`, its state forced."""
     a = adapter()
-    with a.keras_call(f"constructing {exp.setup.code}"):
-        opt = exp.setup.build()
+    setup = setup or exp.setup
+    with a.keras_call(f"constructing {setup.code}"):
+        opt = setup.build()
     vars_ = a.variables(exp.weights if weights is None else weights, dtype)
-    a.build(opt, vars_)
+    a.create_state(opt, vars_)
     own = a.state(opt)
     values = forced_values(own, exp.start.state, exp.forced)
     if lr_factor != 1.0:
@@ -94,13 +99,14 @@ def step(exp: Expected, dtype: str, weights: list | None = None, grads: list | N
     a.assign_state(opt, values)
     if exp.apply is None:
         return drive.run(opt, vars_, [exp.grads if grads is None else grads])[0]
-    exp.apply(opt, vars_, exp.grads if grads is None else grads)
+    exp.apply(setup, opt, vars_, exp.grads if grads is None else grads)
     return drive.snapshot(opt, vars_)
 
 
 def _sensitivity(exp: Expected, dtype: str, got: drive.Snapshot) -> dict[tuple, np.ndarray]:
-    """Summed movement of the expected step when the weights, the gradients or the learning rate
-    move by `tolerance.input_perturbation(dtype)` (relative to `grad_scale` for gradients)."""
+    """Summed movement of the expected step when the weights, the gradients, the learning rate or
+    a float hyperparameter move by `tolerance.input_perturbation(dtype)` (relative to `grad_scale`
+    for gradients): a backend may round `beta_2` to the dtype before computing `1 - beta_2`."""
     p = tolerance.input_perturbation(dtype)
     scale = exp.grad_scale or [np.abs(g) for g in exp.grads]
     variants = [
@@ -108,6 +114,9 @@ def _sensitivity(exp: Expected, dtype: str, got: drive.Snapshot) -> dict[tuple, 
         step(exp, dtype, grads=[g + p * s for g, s in zip(exp.grads, scale)]),
         step(exp, dtype, lr_factor=1 + p),
     ]
+    if exp.setup.variant is not None:
+        hp = {**getattr(exp.setup.reference, "DEFAULTS", {}), **exp.setup.hp}  # defaults are rounded too
+        variants += [step(exp, dtype, setup=exp.setup.vary(hp={**hp, k: v * (1 + p)})) for k, v in hp.items() if type(v) is float]
     base = keyed(got)
     slack = {k: np.zeros(np.shape(v)) for k, v in base.items()}
     for v in variants:
@@ -154,6 +163,8 @@ def check(
     steps: list | None = None,
     prepare: tuple[Callable[[Any, list], None], str] | None = None,
     also: Also | None = None,
+    labels: tuple[str, str] = LABELS,
+    amplification: float = 1.0,
 ) -> Comparison:
     """Build the case's optimizer and step it; before each step `plan(t, before, grads)` says what
     it must equal.
@@ -170,8 +181,8 @@ def check(
         prepare[0](opt, vars_)
     # Built first, so that state initialised from the weights (ScheduleFreeAdamW's z) is taken
     # from the untransformed weights and forced into the expected optimizer like the rest.
-    a.build(opt, vars_)
-    cmp = Comparison(case.dtype, LABELS)
+    a.create_state(opt, vars_)
+    cmp = Comparison(case.dtype, labels, amplification=amplification)
     before = drive.snapshot(opt, vars_)
     for t, grads in enumerate(steps):
         exp = plan(t, before, grads)
@@ -184,6 +195,44 @@ def check(
                  prepare[1] if prepare else "", build_first=True)
         before = after
     return cmp
+
+
+def take_step(setup: Setup, job: dict[str, Any]) -> dict[str, Any]:
+    """One eager step of a new `setup` optimizer from the weights and state in `job` (another
+    device's or backend's): the weights and state values after it."""
+    a = adapter()
+    with a.keras_call(f"constructing {setup.code}"):
+        opt = setup.build()
+    vars_ = a.variables(job["weights"], job["dtype"])
+    a.create_state(opt, vars_)
+    names = [sv.name for sv in a.state(opt)]
+    if names != job["names"]:
+        raise ClaimFailed(f"the optimizer's variables differ: {names} here, {job['names']} there")
+    a.assign_state(opt, job["state"])
+    a.apply(opt, job["grads"], vars_)
+    return {"weights": a.values(vars_), "state": [sv.value for sv in a.state(opt)]}
+
+
+def relocated(run: Callable[[Setup, dict[str, Any]], dict[str, Any]], dtype: str) -> Callable[[Setup, Any, list, list], None]:
+    """An `Expected.apply` whose step is taken elsewhere by `run(setup, job)` (see `take_step`)
+    from the local optimizer's weights and state; the result is written back into them."""
+
+    def apply(setup: Setup, opt: Any, vars_: list, grads: list) -> None:
+        a = adapter()
+        state = a.state(opt)
+        job = {"spec": setup.spec, "code": setup.code, "imports": setup.imports, "dtype": dtype, "grads": grads,
+               "weights": a.values(vars_), "state": [sv.value for sv in state], "names": [sv.name for sv in state]}
+        answer = run(setup, job)
+        a.assign_state(opt, answer["state"])
+        a.assign_weights(vars_, answer["weights"])
+
+    return apply
+
+
+def rule_amplification(setup: Setup) -> float:
+    """The update rule's own loss of digits (bias corrections near beta = 1), where it declares one:
+    two implementations of the same formula may each lose them (backends, compiled and eager)."""
+    return getattr(setup.reference, "amplification", lambda _: 1.0)(setup.hp)
 
 
 def fail(case: Case, steps: list, what: str, cmp: Comparison | None, prelude: str = "", check: str = "", build_first: bool = False) -> None:

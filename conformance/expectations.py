@@ -1,4 +1,5 @@
-"""Known deviations, read from expectations.toml."""
+"""Known deviations, read from expectations.toml and the files in expectations.d/ beside it (one
+per environment family: Keras 2, older Keras 3, other backends, independent implementations)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,12 @@ def _any_match(name: str, patterns: str | tuple[str, ...]) -> bool:
 
 
 def load(path: Path = DEFAULT_PATH) -> list[Deviation]:
+    """The deviations in `path`, then in every `<stem>.d/*.toml` beside it, in name order."""
+    extra = sorted(path.with_name(f"{path.stem}.d").glob("*.toml"))
+    return [d for p in [path, *extra] for d in _load_one(p)]
+
+
+def _load_one(path: Path) -> list[Deviation]:
     with open(path, "rb") as f:
         data = tomllib.load(f)
     out = []

@@ -41,16 +41,15 @@ class Options:
         return out
 
 
-def options(default_weight_decay: float | None = None) -> st.SearchStrategy[Options]:
-    """Base options within their documented valid ranges; at most one clipping option."""
+def options(default_weight_decay: float | None = None, accepted: frozenset[str] = frozenset(OPTION_NAMES)) -> st.SearchStrategy[Options]:
+    """Base options within their documented valid ranges; at most one clipping option; only
+    the options in `accepted` (those the optimizer's constructor takes)."""
     clip = st.one_of(
         st.just({}),
-        st.builds(lambda v: {"clipnorm": v}, st.floats(0.01, 10.0)),
-        st.builds(lambda v: {"clipvalue": v}, st.floats(0.01, 10.0)),
-        st.builds(lambda v: {"global_clipnorm": v}, st.floats(0.01, 10.0)),
+        *[st.builds(lambda v, k=k: {k: v}, st.floats(0.01, 10.0)) for k in ("clipnorm", "clipvalue", "global_clipnorm") if k in accepted],
     )
-    wd = st.one_of(st.just(default_weight_decay), st.floats(0.0, 0.1))
-    ema = st.one_of(
+    wd = st.one_of(st.just(default_weight_decay), st.floats(0.0, 0.1)) if "weight_decay" in accepted else st.none()
+    ema = st.just({}) if "use_ema" not in accepted else st.one_of(
         st.just({}),
         st.fixed_dictionaries(
             {
@@ -60,7 +59,7 @@ def options(default_weight_decay: float | None = None) -> st.SearchStrategy[Opti
             }
         ),
     )
-    acc = st.one_of(st.none(), st.integers(2, 3))
+    acc = st.one_of(st.none(), st.integers(2, 3)) if "gradient_accumulation_steps" in accepted else st.none()
     return st.builds(
         lambda c, w, e, a: Options(**c, weight_decay=w, **e, gradient_accumulation_steps=a),
         clip,

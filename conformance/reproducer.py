@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from .adapters import current as adapter
 from .strategies import Case
 
 
@@ -24,21 +25,20 @@ def script(
     appended as the lines that show what the claim expected.
     """
     steps = case.grads if steps is None else steps
-    dt = case.dtype
+    d = adapter().REPRO
     lines = [
-        "import keras",
-        "import numpy as np",
+        d.header,
         *([case.setup.imports] if case.setup.imports else []),
         "",
         f"opt = {case.setup.code}",
         "variables = [",
-        *[f"    keras.Variable({array_code(w)}, dtype={dt!r}, name='v{i}')," for i, w in enumerate(case.weights)],
+        *[f"    {d.variable.format(value=array_code(w), dtype=case.dtype, name=f'v{i}')}," for i, w in enumerate(case.weights)],
         "]",
     ]
     if prelude:
         lines += prelude.strip().splitlines()
     if build_first:
-        lines.append("opt.build(variables)")
+        lines.append(d.build)
     lines.append("gradients = [")
     for step in steps:
         lines.append("    [" + ", ".join(array_code(g) for g in step) + "],")
@@ -46,13 +46,13 @@ def script(
         "]",
         "for grads in gradients:",
         "    # gradients of opt.scale_loss(loss): 1x unless the optimizer scales the loss",
-        "    scale = float(keras.ops.convert_to_numpy(opt.scale_loss(1.0)))",
-        "    grads = [keras.ops.convert_to_tensor(g * scale, dtype=v.dtype) for g, v in zip(grads, variables)]",
+        f"    scale = {d.scale}",
+        f"    grads = [{d.tensor.format(x='g * scale', dtype='v.dtype')} for g, v in zip(grads, variables)]",
         "    opt.apply_gradients(zip(grads, variables))",
-        "print('weights:', [keras.ops.convert_to_numpy(v) for v in variables])",
-        "print('iterations:', int(keras.ops.convert_to_numpy(opt.iterations)))",
-        "for v in opt.variables:",
-        "    print(v.path, keras.ops.convert_to_numpy(v))",
+        f"print('weights:', [{d.numpy.format(x='v')} for v in variables])",
+        f"print('iterations:', int({d.numpy.format(x='opt.iterations')}))",
+        f"for v in {d.variables}:",
+        f"    print({d.name.format(v='v')}, {d.numpy.format(x='v')})",
     ]
     if check:
         lines += ["", *check.strip().splitlines()]

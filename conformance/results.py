@@ -36,6 +36,8 @@ def run_info(adapter: Any, profile: str, seed: Any) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
         "suite_version": __version__,
+        # The matrix environment's name (tox sets TOX_ENV_NAME; CONFORMANCE_ENV overrides it).
+        "environment": os.environ.get("CONFORMANCE_ENV") or os.environ.get("TOX_ENV_NAME") or "local",
         "python": platform.python_version(),
         "platform": platform.platform(),
         **adapter.versions(),

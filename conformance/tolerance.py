@@ -8,6 +8,8 @@ of about `OPS_PER_STEP` roundings of at most eps/2 each bounds the relative erro
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
 
 # Roundings in one element's update chain (moments, square root, division, bias correction,
@@ -62,3 +64,14 @@ def bound(ref: np.ndarray, prev: np.ndarray, dtype: str, steps: int = 1, amplifi
     prev = np.broadcast_to(np.asarray(prev, np.float64), ref.shape)
     scale = np.abs(ref) + np.abs(prev) + np.abs(ref - prev)
     return rtol(dtype, steps, amplification) * scale + floor(dtype)
+
+
+def moving_average_amplification(decays: Iterable[float]) -> float:
+    """How much an exponential moving average computed as m + (g - m) * (1 - beta) (Keras's and
+    torch's form) amplifies rounding when the new input g is small beside m: the result beta * m
+    carries the rounding of m, eps * |m|, which is eps / beta relative to the result.
+
+    Teacher-forced comparisons absorb this into the state's own tolerance (scaled by the value
+    before the step); a free-running comparison of the weights alone meets it in the weights.
+    """
+    return max([1.0] + [1.0 / b for b in decays if 0.0 < b < 1.0])

@@ -106,7 +106,7 @@ def check(case: Case) -> Comparison:
     hp["_names"] = [f"v{i}" for i in range(len(case.weights))]
     hp["_lr_schedule"] = setup.lr.kind != "constant"
     opts = replace(setup.opts, **{k: cast(v) for k, v in vars(setup.opts).items() if type(v) is float})
-    opt, vars_ = drive.fresh(case, build=True)
+    opt, vars_ = drive.fresh(case, slots=True)
     snap = drive.snapshot(opt, vars_)
     ref_state = ref_options.init(rule, hp, opts, snap.weights)
     mapping, missing = pairing.pair(rule, ref_state, snap.state)

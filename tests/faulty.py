@@ -9,6 +9,7 @@ optimizer is the fault.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, ContextManager
 
 import keras
 import numpy as np
@@ -116,6 +117,10 @@ class Fault:
     claim: str
     faulty: Spec
     passing: Spec
+    # The backend the suite's own process must run for the claim to apply (checked in a
+    # subprocess where it is not this one's), and a context the check runs in.
+    main_backend: str | None = None
+    within: Callable[[], ContextManager] | None = None
 
 
 def faults() -> list[Fault]:

@@ -1,15 +1,22 @@
 """Every claim catches its seeded fault and passes the unmodified (or conforming) optimizer."""
 
 import importlib
+import os
+import subprocess
+import sys
+from contextlib import nullcontext
 from pathlib import Path
 
+import keras
 import pytest
 
 from conformance import scenarios
 from conformance.claims import CLAIMS
 from conformance.errors import ClaimFailed
-from tests.faulty import bad_state_faults, faults, reset_faults, state_faults
+from tests.faulty import Fault, bad_state_faults, faults, reset_faults, state_faults
+from tests.faulty_backends import backend_faults
 from tests.faulty_distributed import distributed_faults
+from tests.faulty_independent import independent_faults
 from tests.faulty_options import option_faults
 
 SCENARIOS = sorted(p.stem for p in Path(scenarios.__file__).parent.glob("test_*.py"))
@@ -28,7 +35,10 @@ def _claim_tests() -> dict:
 
 
 TESTS = _claim_tests()
-FAULTS = faults() + reset_faults() + state_faults() + bad_state_faults() + option_faults() + distributed_faults()
+FAULTS = (
+    faults() + reset_faults() + state_faults() + bad_state_faults() + option_faults() + distributed_faults()
+    + independent_faults() + backend_faults()
+)
 
 
 def test_every_claim_has_a_fault():
@@ -36,12 +46,38 @@ def test_every_claim_has_a_fault():
     assert set(TESTS) <= {f.claim for f in FAULTS}, set(TESTS) - {f.claim for f in FAULTS}
 
 
+def check(fault: Fault, side: str) -> None:
+    """The claim catches the fault (`side` "faulty") or passes the conforming optimizer ("passing")."""
+    if fault.main_backend and fault.main_backend != keras.backend.backend():
+        _in_backend(fault, side)
+        return
+    with (fault.within or nullcontext)():
+        if side == "faulty":
+            with pytest.raises(ClaimFailed):
+                TESTS[fault.claim](spec=fault.faulty)
+        else:
+            TESTS[fault.claim](spec=fault.passing)
+
+
+def _in_backend(fault: Fault, side: str) -> None:
+    """Run `check` in a process whose Keras runs `fault.main_backend`."""
+    code = (
+        "import tests.conftest\n"
+        "from tests.test_faults_caught import FAULTS, check\n"
+        f"check(next(f for f in FAULTS if (f.claim, f.faulty.name) == {(fault.claim, fault.faulty.name)!r}), {side!r})\n"
+        "print('checked')\n"
+    )
+    env = {**os.environ, "KERAS_BACKEND": fault.main_backend}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0 and "checked" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
+
+
 @pytest.mark.parametrize("fault", FAULTS, ids=[f"{f.claim}-{f.faulty.name}" for f in FAULTS])
 def test_fault_is_caught(fault):
-    with pytest.raises(ClaimFailed):
-        TESTS[fault.claim](spec=fault.faulty)
+    check(fault, "faulty")
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f"{f.claim}-{f.passing.name}" for f in FAULTS])
 def test_passing_optimizer_passes(fault):
-    TESTS[fault.claim](spec=fault.passing)
+    check(fault, "passing")

@@ -7,19 +7,29 @@ cannot express raises `conformance.errors.Unsupported`.
 from __future__ import annotations
 
 import functools
+import os
 from types import ModuleType
+
+# TensorFlow's switch that makes `tf.keras` the tf-keras package (Keras 2) beside Keras 3.
+LEGACY_KERAS = "TF_USE_LEGACY_KERAS"
+
+
+def wants_keras2() -> bool:
+    """Whether this process runs Keras 2: TF_USE_LEGACY_KERAS, or a `keras` package older than 3."""
+    if os.environ.get(LEGACY_KERAS, "").lower() in ("1", "true", "yes"):
+        return True
+    import keras
+
+    return int(keras.__version__.split(".")[0]) < 3
 
 
 @functools.lru_cache(maxsize=None)
 def current() -> ModuleType:
     """The adapter module for the installed Keras."""
-    import keras
+    if wants_keras2():
+        from . import keras2
 
-    major = int(keras.__version__.split(".")[0])
-    if major >= 3:
-        from . import keras3
+        return keras2
+    from . import keras3
 
-        return keras3
-    from ..errors import Unsupported
-
-    raise Unsupported(f"no adapter for Keras {keras.__version__} yet (Keras 2 is a later issue)")
+    return keras3

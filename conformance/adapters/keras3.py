@@ -4,33 +4,17 @@ from __future__ import annotations
 
 import inspect
 import re
-import itertools
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import keras
 import numpy as np
 
-from ..errors import OptimizerRaised, Unsupported
+from ..errors import Unsupported
+from . import common
+from .common import LAYOUT_SHAPES, StateVar, assign_weights, config, exclude_from_weight_decay, from_config, keras_call, np_dtype  # noqa: F401
 
 GENERATION = "keras3"
 BASE_CLASS = keras.optimizers.Optimizer
-_names = itertools.count()
-
-
-@dataclass(frozen=True)
-class StateVar:
-    """One optimizer variable as the results file and comparisons see it."""
-
-    path: str
-    name: str  # last path component, independent of the optimizer instance's name
-    shape: tuple[int, ...]
-    dtype: str
-    value: np.ndarray
-
-    def layout(self) -> dict[str, Any]:
-        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
 
 
 def versions() -> dict[str, str]:
@@ -38,7 +22,7 @@ def versions() -> dict[str, str]:
     backend = keras.backend.backend()
     out = {"keras": keras.__version__, "backend": backend, "generation": GENERATION}
     lib = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy"}[backend]
-    out[lib] = __import__(lib).__version__
+    out[lib] = str(__import__(lib).__version__)  # torch: a str subclass that xdist cannot send
     return out
 
 
@@ -80,14 +64,6 @@ def variables(arrays: Sequence[np.ndarray], dtype: str) -> list[Any]:
     ]
 
 
-def np_dtype(dtype: str) -> Any:
-    if dtype == "bfloat16":
-        import ml_dtypes
-
-        return ml_dtypes.bfloat16
-    return np.dtype(dtype)
-
-
 def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(keras.ops.convert_to_numpy(x))
 
@@ -96,20 +72,14 @@ def values(vars_: Sequence[Any]) -> list[np.ndarray]:
     return [to_numpy(v) for v in vars_]
 
 
-@contextmanager
-def keras_call(what: str) -> Iterator[None]:
-    """Turn an exception raised inside Keras into a claim failure that says what was called."""
-    try:
-        yield
-    except Unsupported:
-        raise
-    except Exception as e:  # noqa: BLE001 - any exception from Keras is the finding
-        raise OptimizerRaised(f"Keras raised {type(e).__name__} during {what}: {e}") from e
-
-
 def build(opt: Any, vars_: Sequence[Any]) -> None:
     with keras_call("optimizer.build(variables)"):
         opt.build(list(vars_))
+
+
+def create_state(opt: Any, vars_: Sequence[Any]) -> None:
+    """Create the optimizer's state for `vars_` (what the harness needs before forcing state)."""
+    build(opt, vars_)
 
 
 def apply(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
@@ -129,14 +99,37 @@ def _scaled_tensors(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any])
 
 def state(opt: Any) -> list[StateVar]:
     """Every optimizer variable in `opt.variables` order (iteration counter included)."""
+    owners = _slot_owners(opt)
     out = []
     for v in opt.variables:
         path = getattr(v, "path", v.name)
         # Keras uniquifies auto-named variables per process ("variable", "variable_1", ...);
         # no slot name ends in digits, so the suffix is dropped for a stable name.
         name = re.sub(r"_\d+$", "", path.split("/")[-1])
+        owner = owners.get(id(v))
+        if owner and name != owner and not name.startswith(f"{owner}_"):
+            name = f"{owner}_{name}"  # the `<weight>_<slot>` name later Keras releases give it
         out.append(StateVar(path, name, tuple(v.shape), str(v.dtype), to_numpy(v)))
     return out
+
+
+def _slot_owners(opt: Any) -> dict[int, str]:
+    """The weight each per-weight slot variable belongs to, by id, from the optimizer's slot lists.
+
+    Keras 3.3 (at least) names some slots without their weight: Adagrad's and Ftrl's accumulators are
+    all "accumulator" (`add_variable(name="accumulator")`), where later releases name them
+    "<weight>_accumulator". Their position in the optimizer's per-weight list says whose they are."""
+    weights = list(getattr(opt, "_trainable_variables", None) or [])
+    own = {id(v) for v in opt.variables}
+    skip = id(getattr(opt, "_variables", None))
+    owners: dict[int, str] = {}
+    for value in vars(opt).values():
+        if (not isinstance(value, list) or id(value) == skip or not value or len(value) != len(weights)
+                or not all(id(x) in own for x in value)):
+            continue
+        for w, x in zip(weights, value):
+            owners.setdefault(id(x), w.name)
+    return owners
 
 
 def iterations(opt: Any) -> int:
@@ -148,174 +141,39 @@ def finalize(opt: Any, vars_: Sequence[Any]) -> None:
         opt.finalize_variable_values(list(vars_))
 
 
-def _plain(obj: Any) -> Any:
-    """A config with every Keras object replaced by its class name and (plain) config."""
-    if isinstance(obj, dict):
-        if {"class_name", "config"} <= obj.keys():
-            return {"class_name": obj["class_name"], "config": _plain(obj["config"])}
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if hasattr(obj, "get_config") and not isinstance(obj, type):
-        return {"class_name": type(obj).__name__, "config": _plain(obj.get_config())}
-    return obj
-
-
-def config(opt: Any) -> dict[str, Any]:
-    """get_config() in a comparable form (schedules and inner optimizers as plain dicts)."""
-    with keras_call("optimizer.get_config()"):
-        return _plain(opt.get_config())
-
-
 def hyperparameter(opt: Any, name: str) -> Any:
     """The value an optimizer holds for a constructor argument (Keras keeps them as attributes)."""
     value = getattr(opt, name, None)
     return to_numpy(value).item() if hasattr(value, "numpy") or hasattr(value, "value") else value
 
 
-def from_config(opt: Any) -> Any:
-    """A new optimizer of the same class from the old one's get_config()."""
-    with keras_call(f"{type(opt).__name__}.from_config(optimizer.get_config())"):
-        return type(opt).from_config(opt.get_config())
-
-
 def assign_state(opt: Any, values: Sequence[np.ndarray]) -> None:
     """Assign a value to every optimizer variable, in `opt.variables` order."""
-    with keras_call("assigning the optimizer's variables"):
-        for v, value in zip(opt.variables, values):
-            v.assign(value)
+    common.assign_all(opt.variables, values)
+
+
+def _get_weights(opt: Any) -> Any:
+    return common.weights_or_unsupported(opt, keras.__version__)
 
 
 # State round trips: name -> (take a snapshot of a built optimizer, restore it into another).
-def _get_weights(opt: Any) -> Any:
-    if not hasattr(opt, "get_weights"):
-        raise Unsupported(f"{type(opt).__name__} has no get_weights() in Keras {keras.__version__}")
-    return opt.get_weights()
 
 
 def _checkpoint_write(opt: Any) -> Any:
     if keras.backend.backend() != "tensorflow":
         raise Unsupported("tf.train.Checkpoint needs the TensorFlow backend")
-    import tempfile
-
-    import tensorflow as tf
-
-    path = tempfile.mkdtemp(prefix="conformance-ckpt-") + "/ckpt"
-    return tf.train.Checkpoint(optimizer=opt).write(path)
-
-
-def _checkpoint_read(opt: Any, path: Any) -> None:
-    import tensorflow as tf
-
-    tf.train.Checkpoint(optimizer=opt).read(path).assert_existing_objects_matched()
-
-
-def _own_save(opt: Any) -> dict:
-    store: dict = {}
-    opt.save_own_variables(store)
-    return store
+    return common.checkpoint_write(opt)
 
 
 ROUND_TRIPS = {
     "get_weights": (_get_weights, lambda opt, blob: opt.set_weights(blob)),
     "variables_set_weights": (lambda opt: [to_numpy(v) for v in opt.variables], lambda opt, blob: opt.set_weights(blob)),
-    "own_variables": (_own_save, lambda opt, blob: opt.load_own_variables(blob)),
-    "tf_checkpoint": (_checkpoint_write, _checkpoint_read),
+    "own_variables": (common.own_save, lambda opt, blob: opt.load_own_variables(blob)),
+    "tf_checkpoint": (_checkpoint_write, common.checkpoint_read),
 }
 
 
-def save_state(opt: Any, mechanism: str) -> Any:
-    with keras_call(f"saving optimizer state ({mechanism})"):
-        return ROUND_TRIPS[mechanism][0](opt)
-
-
-def load_state(opt: Any, mechanism: str, blob: Any) -> None:
-    with keras_call(f"restoring optimizer state ({mechanism})"):
-        ROUND_TRIPS[mechanism][1](opt, blob)
-
-
-@keras.saving.register_keras_serializable(package="conformance")
-class WeightHolder(keras.layers.Layer):
-    """A layer that only holds weights of given shapes, so that an optimizer can live in a model."""
-
-    def __init__(self, shapes: Sequence[Sequence[int]], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.shapes = [list(s) for s in shapes]
-        self.held = [self.add_weight(shape=tuple(s), initializer="zeros", name=f"v{i}") for i, s in enumerate(self.shapes)]
-
-    def call(self, x: Any) -> Any:
-        return x
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "shapes": self.shapes}
-
-
-def model_holding(arrays: Sequence[np.ndarray], dtype: str, opt: Any) -> tuple[Any, list[Any]]:
-    """A compiled model whose trainable weights are `arrays` and whose optimizer is `opt`."""
-    with keras_call("building a model around the weights"):
-        inputs = keras.Input(shape=(1,))
-        layer = WeightHolder([np.shape(a) for a in arrays], dtype=dtype)
-        model = keras.Model(inputs, layer(inputs))
-        for v, a in zip(layer.held, arrays):
-            v.assign(np.asarray(a, np.float64).astype(np_dtype(dtype)))
-        model.compile(optimizer=opt, loss="mse")
-        return model, list(layer.held)
-
-
-def keras_file_roundtrip(model: Any, custom: Sequence[type]) -> tuple[Any, list[Any]]:
-    """model.save() to a .keras file and keras.models.load_model(): the new optimizer and weights."""
-    import tempfile
-
-    path = tempfile.mkdtemp(prefix="conformance-") + "/model.keras"
-    with keras_call("model.save(...) / keras.models.load_model(...)"):
-        model.save(path)
-        loaded = keras.models.load_model(path, custom_objects={c.__name__: c for c in custom})
-        return loaded.optimizer, list(loaded.layers[-1].held)
-
-
-def dense_model(kernel: np.ndarray, bias: np.ndarray, dtype: str, opt: Any) -> Any:
-    """A one-layer model `x @ kernel + bias`, compiled with `opt` and the mean squared error."""
-    with keras_call("building and compiling a Dense model"):
-        inputs = keras.Input(shape=(kernel.shape[0],), dtype=dtype)
-        layer = keras.layers.Dense(kernel.shape[1], dtype=dtype, name="dense")
-        model = keras.Model(inputs, layer(inputs))
-        layer.kernel.assign(np.asarray(kernel).astype(np_dtype(dtype)))
-        layer.bias.assign(np.asarray(bias).astype(np_dtype(dtype)))
-        model.compile(optimizer=opt, loss="mse")
-        return model
-
-
-def recompile(model: Any, opt: Any) -> None:
-    with keras_call("model.compile(optimizer=new_optimizer, loss='mse')"):
-        model.compile(optimizer=opt, loss="mse")
-
-
-def fit(model: Any, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int) -> None:
-    with keras_call("model.fit(...)"):
-        model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=False, verbose=0)
-
-
-def model_weights(model: Any) -> list[np.ndarray]:
-    return [to_numpy(v) for v in model.trainable_variables]
-
-
-def serialize(opt: Any) -> Any:
-    with keras_call("keras.optimizers.serialize(optimizer)"):
-        return keras.optimizers.serialize(opt)
-
-
-def deserialize(blob: Any, custom: Sequence[type]) -> Any:
-    with keras_call("keras.optimizers.deserialize(config)"):
-        return keras.optimizers.deserialize(blob, custom_objects={c.__name__: c for c in custom})
-
-
-def get(identifier: Any, custom: Sequence[type] = ()) -> Any:
-    """`keras.optimizers.get(identifier)`, with user classes known by their names."""
-    shown = repr(identifier) if isinstance(identifier, str) else "config"
-    with keras_call(f"keras.optimizers.get({shown})"):
-        with keras.saving.custom_object_scope({c.__name__: c for c in custom}):
-            return keras.optimizers.get(identifier)
-
+common.bind(globals(), keras, keras.__version__, ROUND_TRIPS, to_numpy, _scaled_tensors, _get_weights)
 
 # A LossScaleOptimizer's own variables: its loss scale and the finite steps counted towards growing it.
 LOSS_SCALE_STATE = ("step_counter", "dynamic_scale")
@@ -330,42 +188,6 @@ def loss_scale(opt: Any) -> float:
     return float(to_numpy(opt.scale_loss(1.0)))
 
 
-def exclude_from_weight_decay(opt: Any, var_list: Sequence[Any] = (), var_names: Sequence[str] = ()) -> None:
-    with keras_call("optimizer.exclude_from_weight_decay(...)"):
-        opt.exclude_from_weight_decay(var_list=list(var_list) or None, var_names=list(var_names) or None)
-
-
-# Keywords of apply_gradients that ask it not to aggregate across replicas (Keras 2: legacy and new).
-UNAGGREGATED = {"experimental_aggregate_gradients": False, "skip_gradients_aggregation": True}
-
-
-def unaggregated_flags(opt: Any) -> dict[str, bool]:
-    """The apply_gradients keywords that switch cross-replica aggregation off, where the API has one."""
-    params = inspect.signature(opt.apply_gradients).parameters
-    flags = {k: v for k, v in UNAGGREGATED.items() if k in params}
-    if not flags:
-        raise Unsupported(
-            f"{type(opt).__name__}.apply_gradients{inspect.signature(opt.apply_gradients)} in Keras "
-            f"{keras.__version__} has no {' / '.join(UNAGGREGATED)} keyword"
-        )
-    return flags
-
-
-def apply_unaggregated(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
-    """apply_gradients with cross-replica aggregation switched off, where the API can say so."""
-    flags = unaggregated_flags(opt)
-    with keras_call(f"optimizer.apply_gradients(..., {', '.join(f'{k}={v}' for k, v in flags.items())})"):
-        opt.apply_gradients(zip(_scaled_tensors(opt, grads, vars_), vars_), **flags)
-
-
-def get_weights(opt: Any) -> list[np.ndarray]:
-    with keras_call("optimizer.get_weights()"):
-        return [np.asarray(w) for w in _get_weights(opt)]
-
-
-LAYOUT_SHAPES = ((3, 4), (4,))
-
-
 def default_instance(name: str, cls: type) -> Any:
     """The optimizer with its defaults (wrappers around a default SGD), for recording layouts."""
     if issubclass(cls, keras.optimizers.LossScaleOptimizer):
@@ -377,9 +199,7 @@ def default_instance(name: str, cls: type) -> Any:
 
 def state_layout(opt: Any) -> list[dict[str, Any]]:
     """Order, names, shapes and dtypes of the optimizer's variables once built on LAYOUT_SHAPES."""
-    vars_ = variables([np.zeros(s) for s in LAYOUT_SHAPES], "float32")
-    build(opt, vars_)
-    return [sv.layout() for sv in state(opt)]
+    return common.layout_of(build, state, variables, opt)
 
 
 def load_values(opt: Any, mechanism: str, values: Sequence[np.ndarray]) -> None:
@@ -393,4 +213,68 @@ def load_values(opt: Any, mechanism: str, values: Sequence[np.ndarray]) -> None:
 
 keras_module = keras
 
-REPRO_HEADER = "import keras\nimport numpy as np\n"
+REPRO = common.Dialect(
+    header="import keras\nimport numpy as np",
+    variable="keras.Variable({value}, dtype={dtype!r}, name={name!r})",
+    numpy="keras.ops.convert_to_numpy({x})",
+    tensor="keras.ops.convert_to_tensor({x}, dtype={dtype})",
+    scale="float(keras.ops.convert_to_numpy(opt.scale_loss(1.0)))",
+    name="{v}.path",
+)
+REPRO_HEADER = REPRO.header + "\n"
+
+
+def accepted_options(cls: type) -> frozenset[str]:
+    """The base arguments the class's constructor takes (options.OPTION_NAMES and
+    loss_scale_factor): the signature of the nearest Keras class (a user subclass may take **kwargs)."""
+    return common.base_arguments(cls, ("keras",))
+
+
+def rule_name(name: str) -> str:
+    """The reference rule and hyperparameter table of an exported optimizer name."""
+    return name
+
+
+def compiled_modes() -> dict[str, str]:
+    """The backend's ways of compiling an optimizer step, by claim suffix."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return {"function": "tf.function", "xla": "tf.function(jit_compile=True)"}
+    if backend == "jax":
+        return {"function": "jax.jit(optimizer.stateless_apply)"}
+    return {}
+
+
+def compiled_apply(mode: str) -> Callable[[Any, list, list], None]:
+    """One compiled step, (optimizer, variables, float64 gradients) -> None, as `mode` compiles it."""
+    modes = compiled_modes()
+    if mode not in modes:
+        raise Unsupported(f"the {keras.backend.backend()} backend has no {mode!r} compilation of an optimizer step "
+                          f"(it has: {', '.join(modes.values()) or 'none'})")
+    if keras.backend.backend() == "tensorflow":
+        return common.tf_compiled_step(modes[mode], mode == "xla", _scaled_tensors)
+    import jax
+
+    def apply(opt: Any, vars_: list, grads: list) -> None:
+        tensors = _scaled_tensors(opt, grads, vars_)
+        with keras_call(f"{modes[mode]}(optimizer variables, gradients, weights)"):
+            weights, state = jax.jit(opt.stateless_apply)([v.value for v in opt.variables], tensors, [v.value for v in vars_])
+            for v, x in zip(vars_, weights):
+                v.assign(x)
+            for v, x in zip(opt.variables, state):
+                v.assign(x)
+
+    return apply
+
+
+def accelerator() -> str | None:
+    """The first GPU this backend sees (as `keras.device` names it), or None."""
+    gpus = [d for d in devices() if "gpu" in d.lower() or "cuda" in d.lower()]
+    if not gpus:
+        return None
+    return "gpu:0"
+
+
+def on_device(name: str) -> Any:
+    """A scope placing new variables and computations on `name` ("cpu:0", "gpu:0")."""
+    return keras.device(name)

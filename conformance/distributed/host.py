@@ -72,6 +72,9 @@ KINDS = {
     "multi_worker": Kind("multi_worker", "tensorflow", "tensorflow", processes=2, env=_multi_worker_env),
     "data_parallel": Kind("data_parallel", "jax", "jax", env=_host_devices),
 }
+# One process per Keras 3 backend, for the claims that compare backends (no device changes).
+BACKENDS = ("tensorflow", "jax", "torch")
+KINDS.update({f"backend_{b}": Kind(f"backend_{b}", b, b) for b in BACKENDS})
 
 
 @dataclass

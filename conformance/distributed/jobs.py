@@ -100,11 +100,11 @@ def _steps(group: Any, opt: Any, vars_: list, job: dict[str, Any], compiled: boo
         before = after
 
 
-def _like_one_device(one: Any, compiled: bool) -> Callable[[Any, list, list], None]:
+def _like_one_device(one: Any, compiled: bool) -> Callable[[Setup, Any, list, list], None]:
     """The single-device step a replicated one must equal: the same call, compiled alike, with no
     replication (TensorFlow's default strategy; JAX without a distribution)."""
 
-    def apply(opt: Any, vars_: list, grads: list) -> None:
+    def apply(setup: Setup, opt: Any, vars_: list, grads: list) -> None:
         scale = adapter().loss_scale(opt)
         one.stepper(opt, vars_, compiled)([[g * scale for g in grads]])
 
@@ -200,7 +200,12 @@ def fit(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
     return {"devices": group.devices}
 
 
-JOBS = {"replicas": replicas, "manual": manual, "fit": fit}
+def step(group: Any, job: dict[str, Any]) -> dict[str, Any]:
+    """One eager step of the drawn optimizer from given weights and state (another backend's)."""
+    return {**equivalence.take_step(setup_of(job), job), "devices": group.devices}
+
+
+JOBS = {"replicas": replicas, "manual": manual, "fit": fit, "step": step}
 
 
 def run(groups: Any, job: dict[str, Any]) -> Any:

@@ -40,6 +40,12 @@ def replicas(kind: str) -> Any:
         from .jax_replicas import data_parallel
 
         return data_parallel()
+    if kind.startswith("backend_"):  # one device, the backend's default
+        from types import SimpleNamespace
+
+        from ..adapters import current
+
+        return SimpleNamespace(devices=current().devices())
     raise SystemExit(f"unknown worker kind {kind!r}")
 
 

@@ -47,7 +47,7 @@ def test_gradient_accumulation(spec, data):
     # the accumulating optimizer's state (the loss_scale claims judge it).
     scale_state = adapter().LOSS_SCALE_STATE
     steps = case.grads[: len(case.grads) // k * k]
-    opt, vars_ = drive.fresh(case, build=True)
+    opt, vars_ = drive.fresh(case, slots=True)
     cmp = Comparison(case.dtype, equivalence.LABELS)
     start = drive.snapshot(opt, vars_)
     for j, grads in enumerate(steps):

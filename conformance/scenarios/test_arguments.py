@@ -131,7 +131,11 @@ def _own(spec):
 
 
 def _base(spec):
-    return arguments.BASE if spec.kind != "wrapper" else {}
+    """The base arguments the optimizer's class documents (Keras 2's legacy family: clipping only)."""
+    if spec.kind == "wrapper":
+        return {}
+    accepted = adapter().accepted_options(spec.cls) if spec.cls is not None else arguments.BASE
+    return {k: v for k, v in arguments.BASE.items() if k in accepted}
 
 
 test_valid_own = _valid_claim("own", "optimizer-specific argument", _own)

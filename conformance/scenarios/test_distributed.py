@@ -18,7 +18,8 @@ from conformance import profiles, results, strategies
 from conformance.claims import SEEDS, claim
 from conformance.compare import Comparison
 from conformance.distributed import MAX_REPLICAS, host, jobs, scripts
-from conformance.errors import ClaimFailed
+from conformance.adapters import current as adapter
+from conformance.errors import ClaimFailed, Unsupported
 from conformance.options import ONE, Options
 from conformance.strategies import FLOAT32, cases, moderate, replica_gradients
 
@@ -97,6 +98,10 @@ def _draw_job(data: Any, spec: Any, option: str | None, replicas: st.SearchStrat
 def ask(kind: str, job: dict[str, Any], reproducer: Callable[[dict], str]) -> list[Any]:
     """Run `job` on every process of the `kind` worker; a failure carries `reproducer(context)`.
     Processes of one cluster must also end with the same bits."""
+    generation = adapter().GENERATION
+    if generation != "keras3":
+        # The workers rebuild the optimizer from Keras 3 reproducer code (conformance/distributed/jobs.py).
+        raise Unsupported(f"the distributed workers drive Keras 3 only; this environment runs {generation}")
     h = host.host(kind)
     answers = h.request(job)
     # Every worker's devices and versions, also on a failure; narrowed to the job's devices below.

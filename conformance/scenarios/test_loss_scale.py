@@ -85,7 +85,7 @@ def test_dynamic_scale(spec, data):
 @given(data=st.data())
 def test_skips_nonfinite(spec, data):
     case, steps = data.draw(scaled_run(spec), label="run")
-    opt, vars_ = drive.fresh(case, build=True)
+    opt, vars_ = drive.fresh(case, slots=True)
     before = drive.snapshot(opt, vars_)
     cmp = Comparison(case.dtype, ("after", "before"))
     for t, grads in enumerate(steps):

@@ -177,7 +177,7 @@ def _fit_script(case, kernel, bias, batch, rounds, way: str) -> str:
     (x1, y1, e1), (x2, y2, e2) = rounds
     remake = "type(opt).from_config(opt.get_config())" if way == "from_config" else case.setup.code
     return "\n".join([
-        "import keras", "import numpy as np", *([case.setup.imports] if case.setup.imports else []), "",
+        adapter().REPRO.header, *([case.setup.imports] if case.setup.imports else []), "",
         "def model(kernel, bias, opt):",
         f"    m = keras.Sequential([keras.Input(({np.shape(kernel)[0]},)), keras.layers.Dense({np.shape(kernel)[1]})])",
         "    m.layers[-1].kernel.assign(kernel); m.layers[-1].bias.assign(bias)",
@@ -193,7 +193,7 @@ def _fit_script(case, kernel, bias, batch, rounds, way: str) -> str:
         f"fresh = model(*weights, {case.setup.code})",
         f"fresh.fit({arr(x2)}, {arr(y2)}, epochs={e2}, batch_size={batch}, shuffle=False, verbose=0)",
         "for a, b in zip(m.trainable_variables, fresh.trainable_variables):",
-        "    print(a.path, np.max(np.abs(a.numpy() - b.numpy())))  # expected: 0.0",
+        f"    print({adapter().REPRO.name.format(v='a')}, np.max(np.abs(a.numpy() - b.numpy())))  # expected: 0.0",
     ])
 
 

@@ -27,7 +27,7 @@ def _on_variables(case, mechanism: str):
 
         def restore():
             new = case.setup.build()
-            a.build(new, copy)
+            a.create_state(new, copy)
             a.load_state(new, mechanism, blob)
             return new, copy
 

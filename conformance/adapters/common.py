@@ -1,0 +1,309 @@
+"""What every adapter shares: the comparable shapes of state and configuration, and the Keras
+APIs that are spelled the same in every generation (models, saving, configs), given the
+generation's `keras` module."""
+
+from __future__ import annotations
+
+import inspect
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from ..errors import OptimizerRaised, Unsupported
+
+# Shapes of the weights an optimizer is built on when its state layout is recorded.
+LAYOUT_SHAPES = ((3, 4), (4,))
+
+# Keywords of apply_gradients that ask it not to aggregate across replicas (Keras 2: legacy and new).
+UNAGGREGATED = {"experimental_aggregate_gradients": False, "skip_gradients_aggregation": True}
+
+
+@dataclass(frozen=True)
+class StateVar:
+    """One optimizer variable as the results file and comparisons see it."""
+
+    path: str
+    name: str  # generation-independent: "iteration", "v0_momentum", ... (Keras 3's naming)
+    shape: tuple[int, ...]
+    dtype: str
+    value: np.ndarray
+
+    def layout(self) -> dict[str, Any]:
+        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a standalone reproducer spells things in one generation (format templates)."""
+
+    header: str  # imports, ending with a `keras` module in scope
+    variable: str  # {value} {dtype} {name}
+    numpy: str  # {x}
+    tensor: str  # {x} {dtype}
+    scale: str  # the factor the gradients of `opt`'s loss carry
+    name: str  # {v}: a variable's name
+    variables: str = "opt.variables"  # the optimizer's variables
+    build: str = "opt.build(variables)"  # create the state before the first step
+
+
+def np_dtype(dtype: str) -> Any:
+    if dtype == "bfloat16":
+        import ml_dtypes
+
+        return ml_dtypes.bfloat16
+    return np.dtype(dtype)
+
+
+def as_dtype(value: Any, dtype: str) -> np.ndarray:
+    return np.asarray(value, dtype=np.float64).astype(np_dtype(dtype))
+
+
+@contextmanager
+def keras_call(what: str) -> Iterator[None]:
+    """Turn an exception raised inside Keras into a claim failure that says what was called."""
+    try:
+        yield
+    except Unsupported:
+        raise
+    except Exception as e:  # noqa: BLE001 - any exception from Keras is the finding
+        raise OptimizerRaised(f"Keras raised {type(e).__name__} during {what}: {e}") from e
+
+
+def plain(obj: Any) -> Any:
+    """A config with every Keras object replaced by its class name and (plain) config."""
+    if isinstance(obj, dict):
+        if {"class_name", "config"} <= obj.keys():
+            return {"class_name": obj["class_name"], "config": plain(obj["config"])}
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    if hasattr(obj, "get_config") and not isinstance(obj, type):
+        return {"class_name": type(obj).__name__, "config": plain(obj.get_config())}
+    return obj
+
+
+def config(opt: Any) -> dict[str, Any]:
+    """get_config() in a comparable form (schedules and inner optimizers as plain dicts)."""
+    with keras_call("optimizer.get_config()"):
+        return plain(opt.get_config())
+
+
+def from_config(opt: Any) -> Any:
+    """A new optimizer of the same class from the old one's get_config()."""
+    with keras_call(f"{type(opt).__name__}.from_config(optimizer.get_config())"):
+        return type(opt).from_config(opt.get_config())
+
+
+def exclude_from_weight_decay(opt: Any, var_list: Sequence[Any] = (), var_names: Sequence[str] = ()) -> None:
+    if not hasattr(opt, "exclude_from_weight_decay"):
+        raise Unsupported(f"{type(opt).__name__} has no exclude_from_weight_decay()")
+    with keras_call("optimizer.exclude_from_weight_decay(...)"):
+        opt.exclude_from_weight_decay(var_list=list(var_list) or None, var_names=list(var_names) or None)
+
+
+def unaggregated_flags(opt: Any, version: str) -> dict[str, bool]:
+    """The apply_gradients keywords that switch cross-replica aggregation off, where the API has one."""
+    params = inspect.signature(opt.apply_gradients).parameters
+    flags = {k: v for k, v in UNAGGREGATED.items() if k in params}
+    if not flags:
+        raise Unsupported(
+            f"{type(opt).__name__}.apply_gradients{inspect.signature(opt.apply_gradients)} in Keras "
+            f"{version} has no {' / '.join(UNAGGREGATED)} keyword"
+        )
+    return flags
+
+
+def assign_weights(vars_: Sequence[Any], values: Sequence[np.ndarray]) -> None:
+    """Assign each variable its value (model weights, or an optimizer's variables in order)."""
+    for v, value in zip(vars_, values):
+        v.assign(value)
+
+
+def assign_all(vars_: Sequence[Any], values: Sequence[np.ndarray]) -> None:
+    with keras_call("assigning the optimizer's variables"):
+        assign_weights(vars_, values)
+
+
+def weights_or_unsupported(opt: Any, version: str) -> Any:
+    if not hasattr(opt, "get_weights"):
+        raise Unsupported(f"{type(opt).__name__} has no get_weights() in Keras {version}")
+    return opt.get_weights()
+
+
+def checkpoint_write(opt: Any) -> Any:
+    import tensorflow as tf
+
+    path = tempfile.mkdtemp(prefix="conformance-ckpt-") + "/ckpt"
+    return tf.train.Checkpoint(optimizer=opt).write(path)
+
+
+def checkpoint_read(opt: Any, path: Any) -> None:
+    import tensorflow as tf
+
+    tf.train.Checkpoint(optimizer=opt).read(path).assert_existing_objects_matched()
+
+
+def own_save(opt: Any) -> dict:
+    if not hasattr(opt, "save_own_variables"):
+        raise Unsupported(f"{type(opt).__name__} has no save_own_variables()")
+    store: dict = {}
+    opt.save_own_variables(store)
+    return store
+
+
+BASE_ARGUMENTS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema", "ema_momentum",
+                  "ema_overwrite_frequency", "gradient_accumulation_steps", "loss_scale_factor")
+
+
+def base_arguments(cls: type, packages: tuple[str, ...]) -> frozenset[str]:
+    """The base-optimizer arguments in the constructor signature of the nearest class of `cls`
+    defined in one of `packages` (a user subclass may take **kwargs only)."""
+    for c in cls.__mro__:
+        if c.__module__.startswith(packages) and "__init__" in vars(c):
+            return frozenset(BASE_ARGUMENTS) & set(inspect.signature(c.__init__).parameters)
+    return frozenset(BASE_ARGUMENTS)
+
+
+def weight_holder(keras: Any) -> type:
+    """A layer class that only holds weights of given shapes, so that an optimizer can live in a model."""
+
+    @keras.saving.register_keras_serializable(package="conformance")
+    class WeightHolder(keras.layers.Layer):
+        def __init__(self, shapes: Sequence[Sequence[int]], **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.shapes = [list(s) for s in shapes]
+            self.held = [self.add_weight(shape=tuple(s), initializer="zeros", name=f"v{i}") for i, s in enumerate(self.shapes)]
+
+        def call(self, x: Any) -> Any:
+            return x
+
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "shapes": self.shapes}
+
+    return WeightHolder
+
+
+class Models:
+    """The model-level APIs (build, compile, fit, save, serialize), the same in every generation."""
+
+    def __init__(self, keras: Any) -> None:
+        self.keras = keras
+        self.holder = weight_holder(keras)
+
+    def model_holding(self, arrays: Sequence[np.ndarray], dtype: str, opt: Any) -> tuple[Any, list[Any]]:
+        """A compiled model whose trainable weights are `arrays` and whose optimizer is `opt`."""
+        keras = self.keras
+        with keras_call("building a model around the weights"):
+            inputs = keras.Input(shape=(1,))
+            layer = self.holder([np.shape(a) for a in arrays], dtype=dtype)
+            model = keras.Model(inputs, layer(inputs))
+            for v, a in zip(layer.held, arrays):
+                v.assign(as_dtype(a, dtype))
+            model.compile(optimizer=opt, loss="mse")
+            return model, list(layer.held)
+
+    def keras_file_roundtrip(self, model: Any, custom: Sequence[type]) -> tuple[Any, list[Any]]:
+        """model.save() to a .keras file and keras.models.load_model(): the new optimizer and weights."""
+        path = tempfile.mkdtemp(prefix="conformance-") + "/model.keras"
+        with keras_call("model.save(...) / keras.models.load_model(...)"):
+            model.save(path)
+            loaded = self.keras.models.load_model(path, custom_objects={c.__name__: c for c in custom})
+            return loaded.optimizer, list(loaded.layers[-1].held)
+
+    def dense_model(self, kernel: np.ndarray, bias: np.ndarray, dtype: str, opt: Any) -> Any:
+        """A one-layer model `x @ kernel + bias`, compiled with `opt` and the mean squared error."""
+        keras = self.keras
+        with keras_call("building and compiling a Dense model"):
+            inputs = keras.Input(shape=(kernel.shape[0],), dtype=dtype)
+            layer = keras.layers.Dense(kernel.shape[1], dtype=dtype, name="dense")
+            model = keras.Model(inputs, layer(inputs))
+            layer.kernel.assign(np.asarray(kernel).astype(np_dtype(dtype)))
+            layer.bias.assign(np.asarray(bias).astype(np_dtype(dtype)))
+            model.compile(optimizer=opt, loss="mse")
+            return model
+
+    def recompile(self, model: Any, opt: Any) -> None:
+        with keras_call("model.compile(optimizer=new_optimizer, loss='mse')"):
+            model.compile(optimizer=opt, loss="mse")
+
+    def fit(self, model: Any, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int) -> None:
+        with keras_call("model.fit(...)"):
+            model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=False, verbose=0)
+
+    def serialize(self, opt: Any) -> Any:
+        with keras_call("keras.optimizers.serialize(optimizer)"):
+            return self.keras.optimizers.serialize(opt)
+
+    def deserialize(self, blob: Any, custom: Sequence[type]) -> Any:
+        with keras_call("keras.optimizers.deserialize(config)"):
+            return self.keras.optimizers.deserialize(blob, custom_objects={c.__name__: c for c in custom})
+
+    def get(self, identifier: Any, custom: Sequence[type] = ()) -> Any:
+        """`keras.optimizers.get(identifier)`, with user classes known by their names."""
+        shown = repr(identifier) if isinstance(identifier, str) else "config"
+        with keras_call(f"keras.optimizers.get({shown})"):
+            with self.keras.utils.custom_object_scope({c.__name__: c for c in custom}):
+                return self.keras.optimizers.get(identifier)
+
+
+def bind(namespace: dict[str, Any], keras: Any, version: str, round_trips: dict, to_numpy: Callable,
+         tensors: Callable, get_weights: Callable) -> None:
+    """Define an adapter module's functions that differ between generations only in the pieces
+    given: its `keras` module, `to_numpy(x)`, `tensors(opt, grads, vars_)` (the gradients as
+    apply_gradients takes them) and `get_weights(opt)`."""
+    models = Models(keras)
+    for name in ("model_holding", "keras_file_roundtrip", "dense_model", "recompile", "fit", "serialize", "deserialize", "get"):
+        namespace[name] = getattr(models, name)
+
+    def save_state(opt: Any, mechanism: str) -> Any:
+        with keras_call(f"saving optimizer state ({mechanism})"):
+            return round_trips[mechanism][0](opt)
+
+    def load_state(opt: Any, mechanism: str, blob: Any) -> None:
+        with keras_call(f"restoring optimizer state ({mechanism})"):
+            round_trips[mechanism][1](opt, blob)
+
+    def model_weights(model: Any) -> list[np.ndarray]:
+        return [to_numpy(v) for v in model.trainable_variables]
+
+    def flags_of(opt: Any) -> dict[str, bool]:
+        """The apply_gradients keywords that switch cross-replica aggregation off, where the API has one."""
+        return unaggregated_flags(opt, version)
+
+    def apply_unaggregated(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
+        """apply_gradients with cross-replica aggregation switched off, where the API can say so."""
+        flags = flags_of(opt)
+        with keras_call(f"optimizer.apply_gradients(..., {', '.join(f'{k}={v}' for k, v in flags.items())})"):
+            opt.apply_gradients(zip(tensors(opt, grads, vars_), vars_), **flags)
+
+    def weights_of(opt: Any) -> list[np.ndarray]:
+        with keras_call("optimizer.get_weights()"):
+            return [np.asarray(w) for w in get_weights(opt)]
+
+    namespace.update(save_state=save_state, load_state=load_state, model_weights=model_weights,
+                     unaggregated_flags=flags_of, apply_unaggregated=apply_unaggregated, get_weights=weights_of)
+
+
+def layout_of(build: Callable, state: Callable, variables: Callable, opt: Any) -> list[dict[str, Any]]:
+    """Order, names, shapes and dtypes of the optimizer's variables once built on LAYOUT_SHAPES."""
+    vars_ = variables([np.zeros(s) for s in LAYOUT_SHAPES], "float32")
+    build(opt, vars_)
+    return [sv.layout() for sv in state(opt)]
+
+
+def tf_compiled_step(describe: str, xla: bool, tensors: Callable) -> Callable[[Any, list, list], None]:
+    """apply_gradients traced by tf.function (with XLA where `xla`), given `tensors(opt, grads, vars_)`."""
+    import tensorflow as tf
+
+    def apply(opt: Any, vars_: list, grads: list) -> None:
+        given = tensors(opt, grads, vars_)
+        def step() -> None:  # returns nothing: the legacy family's apply_gradients returns an Operation
+            opt.apply_gradients(zip(given, vars_))
+
+        with keras_call(f"optimizer.apply_gradients inside {describe}"):
+            tf.function(step, jit_compile=xla)()
+
+    return apply

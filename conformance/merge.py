@@ -1,0 +1,212 @@
+"""Merge the results files of several environments into one JSON, and print what differs.
+
+    python -m conformance.merge reports --out reports/merged.json --markdown reports/merged.md
+
+A directory argument means every *.jsonl in it (merged outputs excepted). Each file is one
+environment, labelled by its run_info["environment"] (tox sets it from TOX_ENV_NAME), else by the
+file's stem. A file cut off mid-line (a crashed run) is used up to its last complete line; a file
+without run_info is skipped; both are said. Standard library only, so `tox -e report` needs no
+install. Grouping and the text / Markdown rendering live in `differences.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import differences
+
+FORMAT_VERSION = 1
+VERDICTS = ("pass", "fail", "deviation", "unsupported", "error")
+# run_info keys that are not versions of something; every other string value is one.
+_NOT_VERSIONS = {"format_version", "platform", "backend", "generation", "devices", "hypothesis_profile",
+                 "hypothesis_seed", "argv", "started", "environment", "layouts"}
+_CELL_LIMITS = {"verdict": 0, "expected": 0, "reason": 400, "message": 300, "stale": 300, "link": 0}
+
+
+class UsageError(Exception):
+    """A bad command line or path: one line on stderr, exit status 2."""
+
+
+@dataclass
+class Run:
+    """One results file: its label, run_info, verdict records by (optimizer, claim), and notes."""
+
+    label: str
+    path: Path
+    info: dict[str, Any]
+    records: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    optimizers: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+
+def results_files(paths: list[Path]) -> list[Path]:
+    """The files named, a directory standing for its *.jsonl files (merged outputs excepted)."""
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(f for f in p.glob("*.jsonl") if not f.name.startswith("merged") and f.is_file())
+            if not found:
+                raise UsageError(f"{p}: no *.jsonl results files in this directory")
+            files += found
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise UsageError(f"{p}: no such file or directory")
+    return files
+
+
+def read_run(path: Path) -> Run | None:
+    """The run in one results file, None if it has no run_info (warned on stderr)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read ({e.strerror})") from None
+    lines = text.split("\n")
+    info: dict[str, Any] | None = None
+    run = Run("", path, {})
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            if n == len(lines):  # no newline after it: the writer was stopped mid-line
+                run.notes.append(f"cut off mid-line at line {n} (a crashed run?): used the {n - 1} complete lines")
+            else:
+                run.notes.append(f"line {n} is not JSON: skipped")
+            continue
+        if not isinstance(obj, dict):
+            run.notes.append(f"line {n} is not a JSON object: skipped")
+        elif "run_info" in obj:
+            info = obj["run_info"]
+        elif "layout" in obj:
+            run.optimizers.add(obj["layout"].get("optimizer", "?"))
+        elif "optimizer" in obj and "claim" in obj and "verdict" in obj:
+            run.records[(obj["optimizer"], obj["claim"])] = obj
+            run.optimizers.add(obj["optimizer"])
+    if info is None:
+        print(f"warning: {path}: no run_info line, not a results file: skipped", file=sys.stderr)
+        return None
+    run.info, run.label = info, str(info.get("environment") or path.stem)
+    return run
+
+
+def _trim(text: str, limit: int) -> str:
+    return text if not limit or len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _cell(record: dict[str, Any]) -> dict[str, Any]:
+    """A verdict record cut to what a merged report shows (the first line of a long message)."""
+    out = {}
+    for key, limit in _CELL_LIMITS.items():
+        value = record.get(key)
+        if value:
+            value = str(value).split("\n\n")[0] if key == "message" else str(value)
+            out[key] = _trim(value, limit)
+    return out
+
+
+def environment(run: Run) -> dict[str, Any]:
+    """An environment's entry in the merged JSON: label, file, run info, counts and notes."""
+    i = run.info
+    counts = Counter(r["verdict"] for r in run.records.values())
+    stale = sum(1 for r in run.records.values() if r.get("stale"))
+    return {
+        "label": run.label,
+        "file": str(run.path),
+        "run_info": {
+            "keras": i.get("keras"), "backend": i.get("backend"), "generation": i.get("generation"),
+            "versions": {k: v for k, v in i.items() if k not in _NOT_VERSIONS and isinstance(v, str)},
+            "devices": i.get("devices"), "profile": i.get("hypothesis_profile"),
+            "seed": i.get("hypothesis_seed"), "started": i.get("started"),
+        },
+        "counts": {v: counts[v] for v in (*VERDICTS, *sorted(set(counts) - set(VERDICTS))) if counts[v]},
+        **({"stale": stale} if stale else {}),
+        "notes": run.notes,
+    }
+
+
+def merge(runs: list[Run]) -> dict[str, Any]:
+    """The merged JSON: environments, every (optimizer, claim) with its verdict per environment,
+    the optimizers not in every environment, pairs not run, and the grouped differences."""
+    labels = [r.label for r in runs]
+    keys = sorted({k for r in runs for k in r.records})
+    rows = []
+    for opt, claim in keys:
+        first = next(r.records[(opt, claim)] for r in runs if (opt, claim) in r.records)
+        rows.append({
+            "optimizer": opt, "claim": claim, "claim_text": first.get("claim_text", ""),
+            "verdicts": {r.label: _cell(r.records[(opt, claim)]) for r in runs if (opt, claim) in r.records},
+        })
+    present = {o: [r.label for r in runs if o in r.optimizers] for o in sorted({o for r in runs for o in r.optimizers})}
+    not_run = {r.label: sum(1 for o, c in keys if o in r.optimizers and (o, c) not in r.records) for r in runs}
+    return {
+        "format_version": FORMAT_VERSION,
+        "environments": [environment(r) for r in runs],
+        "only_in": {o: envs for o, envs in present.items() if len(envs) < len(labels)},
+        "not_run": {k: n for k, n in not_run.items() if n},
+        "results": rows,
+        "differences": differences.group(rows, labels, present),
+    }
+
+
+def _label_uniquely(runs: list[Run]) -> None:
+    seen: set[str] = set()
+    for run in runs:
+        label, n = run.label, 1
+        while run.label in seen:
+            n += 1
+            run.label = f"{label}#{n}"
+        if run.label != label:
+            run.notes.append(f"label {label!r} already used by another file: labelled {run.label!r}")
+        seen.add(run.label)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's two
+        raise UsageError(message)
+
+
+USAGE = "python -m conformance.merge PATH... [--out FILE] [--markdown FILE]"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _Parser(prog="python -m conformance.merge", usage=USAGE, description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="*", type=Path, help="results files, or directories of them")
+    parser.add_argument("--out", type=Path, help="write the merged JSON here")
+    parser.add_argument("--markdown", type=Path, help="write the differences table in Markdown here")
+    try:
+        args = parser.parse_args(argv)
+        if not args.paths:
+            raise UsageError("no results files given")
+        runs = [r for r in map(read_run, results_files(args.paths)) if r is not None]
+        if not runs:
+            raise UsageError("none of the files given is a results file (no run_info line)")
+        _label_uniquely(runs)
+        merged = merge(runs)
+        for path, text in ((args.out, lambda: json.dumps(merged, indent=1) + "\n"),
+                           (args.markdown, lambda: differences.markdown(merged))):
+            if path is not None:
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(text(), encoding="utf-8")
+                except OSError as e:
+                    raise UsageError(f"{path}: cannot write ({e.strerror})") from None
+    except UsageError as e:
+        print(f"conformance.merge: {e} (usage: {USAGE})", file=sys.stderr)
+        return 2
+    print(differences.text(merged))
+    for path in (args.out, args.markdown):
+        if path is not None:
+            print(f"written: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

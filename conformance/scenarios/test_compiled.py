@@ -1,0 +1,54 @@
+"""Eager versus compiled steps: the backend's compiled optimizer step (tf.function, with or
+without XLA, on TensorFlow; jax.jit of stateless_apply on JAX) does what the eager step does.
+
+Teacher-forced like the option claims (`conformance/equivalence.py`): before each eager step, a
+new optimizer is given the eager one's weights and state and takes the same step compiled; both
+must agree within the dtype's tolerance (compilers may fuse operations and round differently,
+so not bit for bit), `iterations` included."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import equivalence, profiles
+from conformance.adapters import current as adapter
+from conformance.claims import SEEDS, claim
+from conformance.equivalence import Expected
+from conformance.strategies import FLOAT32, cases
+
+SOURCE = (f"{SEEDS['004']}; Keras docs: jit_compile (keras.io/api/models/model_training_apis/), "
+          "Optimizer.stateless_apply (keras.io/api/optimizers/)")
+MODES = {
+    "function": "a compiled function (tf.function on TensorFlow, jax.jit of optimizer.stateless_apply on JAX)",
+    "xla": "an XLA-compiled function (tf.function(jit_compile=True) on TensorFlow)",
+}
+COSTLY = profiles.costly(2)
+
+
+def _claim(mode: str):
+    @claim(
+        f"compiled.{mode}",
+        f"apply_gradients run inside {MODES[mode]} takes the same step as eager apply_gradients: from "
+        "the same weights and state, the weights, every state variable and iterations agree within "
+        "the dtype's tolerance, step after step.",
+        SOURCE,
+    )
+    @COSTLY
+    @given(data=st.data())
+    def test(spec, data):
+        step = adapter().compiled_apply(mode)  # Unsupported where the backend cannot compile so
+        describe = adapter().compiled_modes()[mode]
+        case = data.draw(cases(spec, FLOAT32), label="case")
+
+        def plan(t, before, grads):
+            return Expected(case.setup, before.weights, grads, before, f"the same step under {describe}",
+                            apply=lambda setup, *args: step(*args))
+
+        equivalence.check(case, plan, f"a step under {describe} differs from the eager step", labels=("eager", "compiled"),
+                          amplification=equivalence.rule_amplification(case.setup))
+
+    test.__name__ = f"test_{mode}"
+    return test
+
+
+test_function = _claim("function")
+test_xla = _claim("xla")

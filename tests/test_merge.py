@@ -1,0 +1,148 @@
+"""`python -m conformance.merge` on small synthetic results files: three environments, one cut off
+mid-line by a crash, one labelled by its file name, an optimizer only one of them has."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance import merge
+
+ROOT = Path(__file__).resolve().parents[1]
+NO_KEYWORD = "{}.apply_gradients(grads_and_vars) in Keras 3.15.1 has no experimental_aggregate_gradients keyword"
+CLIP_REASON = "Under a tf.distribute strategy each replica clips its own gradient"
+
+
+def info(keras: str, backend: str, **extra) -> dict:
+    return {"run_info": {"keras": keras, "backend": backend, "generation": f"keras{keras[0]}", backend: "2.21.0",
+                         "devices": ["/device:CPU:0"], "hypothesis_profile": "ci", "hypothesis_seed": None,
+                         "started": "2026-11-23T00:00:00+00:00", "argv": [], **extra}}
+
+
+def rec(optimizer: str, claim: str, verdict: str, **extra) -> dict:
+    return {"optimizer": optimizer, "claim": claim, "claim_text": f"text of {claim}", "verdict": verdict,
+            "expected": "fail" if verdict == "deviation" else "pass", "message": "", "reproducer": "x = 1", **extra}
+
+
+def write(path: Path, lines: list[dict], cut: str = "") -> Path:
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines) + cut)
+    return path
+
+
+@pytest.fixture
+def reports(tmp_path: Path) -> Path:
+    """keras3-tf (labelled by run_info), keras3-jax (by file stem), keras2 (crashed mid-line)."""
+    d = tmp_path / "reports"
+    d.mkdir()
+    layouts = [{"layout": {"optimizer": o, "variables": []}} for o in ("Adam", "SGD")]
+    write(d / "a.jsonl", [info("3.15.1", "tensorflow", environment="keras3-tf"), *layouts,
+                          *(rec(o, "mirrored.clipnorm", "deviation", reason=CLIP_REASON, message="step 1 ...") for o in ("Adam", "SGD")),
+                          *(rec(o, "mirrored.manual", "pass") for o in ("Adam", "SGD")),
+                          rec("Adam", "zero_grad.weights", "pass"), rec("SGD", "zero_grad.weights", "pass")])
+    write(d / "keras3-jax.jsonl", [info("3.15.1", "jax"), *layouts,
+                                   *(rec(o, "mirrored.clipnorm", "unsupported", message="tf.distribute needs TensorFlow") for o in ("Adam", "SGD")),
+                                   *(rec(o, "mirrored.manual", "unsupported", message=NO_KEYWORD.format(o)) for o in ("Adam", "SGD")),
+                                   rec("Adam", "zero_grad.weights", "fail", message="weight v0 moved by 1e-07\n\nReproducer:\n..."),
+                                   rec("SGD", "zero_grad.weights", "pass")])
+    write(d / "keras2.jsonl", [info("2.15.0", "tensorflow", environment="keras2-tf215"),
+                               {"layout": {"optimizer": "legacy.Adam", "variables": []}}, *layouts,
+                               rec("legacy.Adam", "zero_grad.weights", "pass"),
+                               rec("Adam", "mirrored.clipnorm", "deviation", reason=CLIP_REASON, message="step 1 ..."),
+                               rec("Adam", "zero_grad.weights", "pass", stale="declared, did not occur")],
+          cut='{"optimizer": "SGD", "claim": "mirrored.clip')
+    write(d / "merged-old.jsonl", [info("9", "x", environment="must-not-appear")])  # a merged output: left out
+    (d / "notes.jsonl").write_text('{"hello": 1}\n')  # no run_info: skipped with a warning
+    return d
+
+
+def run_merge(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "conformance.merge", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_merged_json_has_every_environment_and_verdict(reports, tmp_path, capsys):
+    out = tmp_path / "m.json"
+    assert merge.main([str(reports), "--out", str(out)]) == 0
+    assert "notes.jsonl: no run_info line" in capsys.readouterr().err
+    m = json.loads(out.read_text())
+    envs = {e["label"]: e for e in m["environments"]}
+    assert sorted(envs) == ["keras2-tf215", "keras3-jax", "keras3-tf"]  # run_info label, else the file stem
+    assert envs["keras3-jax"]["run_info"]["versions"] == {"keras": "3.15.1", "jax": "2.21.0"}
+    assert envs["keras3-jax"]["counts"] == {"pass": 1, "fail": 1, "unsupported": 4}
+    assert envs["keras2-tf215"]["stale"] == 1
+    assert "cut off mid-line at line 8" in envs["keras2-tf215"]["notes"][0]
+    assert m["only_in"] == {"legacy.Adam": ["keras2-tf215"]}
+    assert m["not_run"] == {"keras2-tf215": 4}  # SGD's claims and Adam's mirrored.manual
+    row = next(r for r in m["results"] if (r["optimizer"], r["claim"]) == ("Adam", "zero_grad.weights"))
+    assert row["verdicts"]["keras3-jax"] == {"verdict": "fail", "expected": "pass", "message": "weight v0 moved by 1e-07"}
+    assert row["verdicts"]["keras2-tf215"]["stale"] == "declared, did not occur"
+
+
+def test_differences_are_grouped_with_their_reasons(reports, tmp_path):
+    r = run_merge(str(reports), "--out", str(tmp_path / "m.json"), "--markdown", str(tmp_path / "m.md"))
+    assert r.returncode == 0, r.stderr
+    groups = json.loads((tmp_path / "m.json").read_text())["differences"]
+    of = {(c, o): g for g in groups for c, opts in g["claims"].items() for o in opts}
+    assert set(of) == {(c, o) for c in ("mirrored.clipnorm", "mirrored.manual") for o in ("Adam", "SGD")} | {("zero_grad.weights", "Adam")}
+    manual = of["mirrored.manual", "Adam"]  # one cause for both optimizers: one group
+    assert manual["claims"] == {"mirrored.manual": ["Adam", "SGD"]} and manual["pairs"] == 2
+    assert manual["cells"]["keras3-jax"]["reason"] == NO_KEYWORD.format("<optimizer>")
+    assert manual["cells"]["keras2-tf215"] == {"verdict": "not run", "reason": ""}
+    clip = of["mirrored.clipnorm", "Adam"]  # SGD's keras2 record was cut off: not run there, a group apart
+    assert clip["claims"] == {"mirrored.clipnorm": ["Adam"]} and of["mirrored.clipnorm", "SGD"] is not clip
+    assert clip["cells"]["keras3-tf"] == clip["cells"]["keras2-tf215"] == {"verdict": "deviation", "reason": CLIP_REASON}
+    assert of["mirrored.clipnorm", "SGD"]["cells"]["keras2-tf215"]["verdict"] == "not run"
+    zero = of["zero_grad.weights", "Adam"]
+    assert zero["claims"] == {"zero_grad.weights": ["Adam"]}
+    assert zero["cells"]["keras3-jax"] == {"verdict": "fail", "reason": "weight v0 moved by 1e-07"}
+    assert zero["cells"]["keras2-tf215"] == {"verdict": "pass", "reason": "stale expectation: declared, did not occur"}
+    assert "legacy.Adam" not in json.dumps(groups)  # only in one environment: not a difference
+    text = r.stdout
+    assert "only in keras2-tf215: legacy.Adam" in text and "cut off mid-line" in text
+    assert "differences: 5 (optimizer, claim) pairs in 4 groups" in text
+    assert "unsupported  <optimizer>.apply_gradients(grads_and_vars) in Keras 3.15.1" in text
+    md = (tmp_path / "m.md").read_text()
+    assert "| claims | optimizers | keras3-tf | keras2-tf215 | keras3-jax |" in md  # in file name order
+    assert "| `mirrored.manual` | Adam, SGD | pass | not run | unsupported (3) |" in md
+    assert "3. &lt;optimizer&gt;.apply_gradients" in md
+    assert f". {CLIP_REASON}" in md and "- only in keras2-tf215: `legacy.Adam`" in md
+
+
+def test_identical_environments_have_no_differences(tmp_path, capsys):
+    lines = [info("3.15.1", "tensorflow"), rec("Adam", "c", "pass")]
+    files = [str(write(tmp_path / f"{n}.jsonl", lines)) for n in ("one", "two")]
+    assert merge.main(files) == 0
+    assert "differences: none" in capsys.readouterr().out
+
+
+def test_same_label_twice_is_told_apart(tmp_path, capsys):
+    a = write(tmp_path / "a.jsonl", [info("3.15.1", "jax", environment="e"), rec("Adam", "c", "pass")])
+    b = write(tmp_path / "b.jsonl", [info("3.15.1", "jax", environment="e"), rec("Adam", "c", "fail", message="boom")])
+    assert merge.main([str(a), str(b), "--out", str(tmp_path / "m.json")]) == 0
+    assert [e["label"] for e in json.loads((tmp_path / "m.json").read_text())["environments"]] == ["e", "e#2"]
+    assert "e#2  fail         boom" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        ([], "no results files given"),
+        (["no/such/file.jsonl"], "no such file or directory"),
+        (["tests"], "no *.jsonl results files"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args, words):
+    r = run_merge(*args)
+    assert r.returncode == 2 and r.stdout == ""
+    assert words in r.stderr and "usage: python -m conformance.merge" in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_files_without_run_info_only_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "x.jsonl").write_text('{"optimizer": "Adam"}\n')
+    assert merge.main([str(tmp_path)]) == 2
+    assert "none of the files given is a results file" in capsys.readouterr().err
