@@ -173,7 +173,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-USAGE = "python -m conformance.merge PATH... [--out FILE] [--markdown FILE]"
+USAGE = "python -m conformance.merge PATH... [--out FILE] [--markdown FILE] [--rejudge [EXPECTATIONS]]"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", type=Path, help="results files, or directories of them")
     parser.add_argument("--out", type=Path, help="write the merged JSON here")
     parser.add_argument("--markdown", type=Path, help="write the differences table in Markdown here")
+    parser.add_argument("--rejudge", nargs="?", type=Path, const=Path("-"), metavar="EXPECTATIONS",
+                        help="judge stored failures against the expectations as they are now (default file if none given)")
     try:
         args = parser.parse_args(argv)
         if not args.paths:
@@ -189,6 +191,12 @@ def main(argv: list[str] | None = None) -> int:
         if not runs:
             raise UsageError("none of the files given is a results file (no run_info line)")
         _label_uniquely(runs)
+        if args.rejudge is not None:
+            from .rejudge import rejudge
+
+            for r in runs:
+                changed = rejudge(r.info, r.records, *([] if str(args.rejudge) == "-" else [args.rejudge]))
+                r.notes.append(f"re-judged against the current expectations: {changed} verdict(s) changed")
         merged = merge(runs)
         for path, text in ((args.out, lambda: json.dumps(merged, indent=1) + "\n"),
                            (args.markdown, lambda: differences.markdown(merged))):

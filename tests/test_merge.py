@@ -146,3 +146,28 @@ def test_files_without_run_info_only_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "x.jsonl").write_text('{"optimizer": "Adam"}\n')
     assert merge.main([str(tmp_path)]) == 2
     assert "none of the files given is a results file" in capsys.readouterr().err
+
+
+def test_rejudge_applies_the_expectations_as_they_are_now(tmp_path):
+    """A stored fail that an entry now explains becomes a deviation; a stored deviation that no
+    entry explains any more becomes a fail; passes stay."""
+    from conformance.rejudge import rejudge
+
+    exp = tmp_path / "exp.toml"
+    exp.write_text('[[deviation]]\noptimizer = "Adam"\nclaim = "reference.*"\nkeras = ">=3.0"\nmatch = "epsilon"\nreason = "why"\n')
+    records = {
+        ("Adam", "reference.trajectory"): rec("Adam", "reference.trajectory", "fail", message="differs: epsilon placement"),
+        ("Adam", "reference.trajectory_float64"): rec("Adam", "reference.trajectory_float64", "fail", message="another cause"),
+        ("SGD", "reference.trajectory"): rec("SGD", "reference.trajectory", "deviation", message="old cause", reason="old"),
+        ("SGD", "zero_grad.weights_unchanged"): rec("SGD", "zero_grad.weights_unchanged", "pass"),
+    }
+    changed = rejudge(info("3.15.1", "tensorflow")["run_info"], records, exp)
+    verdicts = {k: r["verdict"] for k, r in records.items()}
+    assert changed == 2
+    assert verdicts == {
+        ("Adam", "reference.trajectory"): "deviation",
+        ("Adam", "reference.trajectory_float64"): "fail",
+        ("SGD", "reference.trajectory"): "fail",
+        ("SGD", "zero_grad.weights_unchanged"): "pass",
+    }
+    assert records[("Adam", "reference.trajectory")]["reason"] == "why"
