@@ -16,8 +16,9 @@ SOURCE = f"{SEEDS['001']}; {SEEDS['003']} (pass the optimizer by its string iden
 
 
 def _custom(opt) -> list[type]:
-    """The classes deserialization must be told about: a user optimizer's (built-ins are known)."""
-    return [] if type(opt).__module__.startswith("keras") else [type(opt)]
+    """The classes deserialization must be told about: a user optimizer's (the classes the installed
+    Keras exports are expected to be known by name)."""
+    return [] if type(opt) in adapter().exported_optimizers().values() else [type(opt)]
 
 
 def _unnamed(config):
