@@ -6,6 +6,7 @@ from conformance.plugin import (  # noqa: F401 - pytest finds hooks by name
     pytest_generate_tests,
     pytest_runtest_call,
     pytest_runtest_makereport,
+    pytest_sessionfinish,
     pytest_sessionstart,
     pytest_terminal_summary,
     pytest_unconfigure,

@@ -74,7 +74,7 @@ def _everywhere(merged: dict[str, Any]) -> set[str]:
     return {r["optimizer"] for r in merged["results"]} - set(merged["only_in"])
 
 
-def _describe(env: dict[str, Any]) -> str:
+def describe(env: dict[str, Any]) -> str:
     i = env["run_info"]
     lib = i["versions"].get(i.get("backend") or "", "")
     parts = [f"Keras {i.get('keras')}", f"{i.get('backend')} {lib}".strip(), f"{i.get('profile')} profile"]
@@ -96,7 +96,7 @@ def text(merged: dict[str, Any], width: int = 160) -> str:
     for e in envs:
         counts = ", ".join(f"{v} {n}" for v, n in e["counts"].items()) or "no verdicts"
         stale = f" (stale expectations: {e['stale']})" if e.get("stale") else ""
-        out += [f"  {e['label']:<{w}}  {_describe(e)}", f"  {'':<{w}}  {sum(e['counts'].values())} verdicts: {counts}{stale}"]
+        out += [f"  {e['label']:<{w}}  {describe(e)}", f"  {'':<{w}}  {sum(e['counts'].values())} verdicts: {counts}{stale}"]
         out += [f"  {'':<{w}}  note: {n}" for n in e["notes"]]
     if merged["only_in"]:
         out.append("optimizers not in every environment (not compared where absent):")
@@ -129,7 +129,7 @@ def markdown(merged: dict[str, Any]) -> str:
     labels = [e["label"] for e in envs]
     diffs = merged["differences"]
     out = ["## Verdicts that differ between environments", ""]
-    out += [f"- `{e['label']}`: {esc(_describe(e))}" for e in envs] + [""]
+    out += [f"- `{e['label']}`: {esc(describe(e))}" for e in envs] + [""]
     reasons: dict[str, int] = {}
     if diffs:
         out.append(f"{sum(g['pairs'] for g in diffs)} (optimizer, claim) pairs in {len(diffs)} groups.")

@@ -42,6 +42,7 @@ class Run:
     info: dict[str, Any]
     records: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     optimizers: set[str] = field(default_factory=set)
+    layouts: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -61,8 +62,10 @@ def results_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def read_run(path: Path) -> Run | None:
-    """The run in one results file, None if it has no run_info (warned on stderr)."""
+def read_run(path: Path, warn: bool = True) -> Run | None:
+    """The run in one results file, None if it has no run_info (warned on stderr unless not warn).
+
+    What cannot be read is noted in run.notes, each note naming its line; the rest is used."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as e:
@@ -83,15 +86,23 @@ def read_run(path: Path) -> Run | None:
             continue
         if not isinstance(obj, dict):
             run.notes.append(f"line {n} is not a JSON object: skipped")
-        elif "run_info" in obj:
+        elif "run_info" in obj and isinstance(obj["run_info"], dict):
             info = obj["run_info"]
-        elif "layout" in obj:
-            run.optimizers.add(obj["layout"].get("optimizer", "?"))
-        elif "optimizer" in obj and "claim" in obj and "verdict" in obj:
+            version = info.get("format_version", FORMAT_VERSION)
+            if not isinstance(version, int) or version > FORMAT_VERSION:
+                run.notes.append(f"line {n}: format_version {version!r} is not one this suite reads ({FORMAT_VERSION}): "
+                                 "records were read as far as they have the fields of version 1")
+        elif isinstance(obj.get("layout"), dict):
+            run.layouts[str(obj["layout"].get("optimizer", "?"))] = obj["layout"]
+            run.optimizers.add(str(obj["layout"].get("optimizer", "?")))
+        elif all(isinstance(obj.get(k), str) for k in ("optimizer", "claim", "verdict")):
             run.records[(obj["optimizer"], obj["claim"])] = obj
             run.optimizers.add(obj["optimizer"])
+        else:
+            run.notes.append(f"line {n} is neither run_info, a layout nor a verdict (optimizer, claim and verdict as text): skipped")
     if info is None:
-        print(f"warning: {path}: no run_info line, not a results file: skipped", file=sys.stderr)
+        if warn:
+            print(f"warning: {path}: no run_info line, not a results file: skipped", file=sys.stderr)
         return None
     run.info, run.label = info, str(info.get("environment") or path.stem)
     return run
@@ -156,7 +167,8 @@ def merge(runs: list[Run]) -> dict[str, Any]:
     }
 
 
-def _label_uniquely(runs: list[Run]) -> None:
+def label_uniquely(runs: list[Run]) -> None:
+    """Give runs that share a label (two files of one environment) distinct ones, noted."""
     seen: set[str] = set()
     for run in runs:
         label, n = run.label, 1
@@ -190,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = [r for r in map(read_run, results_files(args.paths)) if r is not None]
         if not runs:
             raise UsageError("none of the files given is a results file (no run_info line)")
-        _label_uniquely(runs)
+        label_uniquely(runs)
         if args.rejudge is not None:
             from .rejudge import rejudge
 

@@ -34,6 +34,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--shrink-budget", type=int, default=None, help="successful shrinks per failing claim")
     group.addoption("--expectations", default=str(expectations.DEFAULT_PATH), help="known-deviations file")
+    group.addoption("--report", default=None, metavar="PATH",
+                    help="HTML report of this run, written at the end (default: the results file with .html)")
+    group.addoption("--no-report", action="store_true", help="do not write the HTML report")
 
 
 class _State:
@@ -58,6 +61,7 @@ class _State:
         self.verdicts: dict[tuple[str, str], str] = {}
         self.stale: list[str] = []
         self.started: dict[str, tuple[float, int]] = {}
+        self.report = ""  # the HTML report's path and size, or why it was not written
 
 
 @pytest.hookimpl(trylast=True)  # after hypothesis has loaded --hypothesis-profile
@@ -154,6 +158,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.pluginmanager.register(Recorder(), "conformance-recorder")
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Render this run's HTML report from its results file (a failure to render is said, not raised)."""
+    st = session.config.stash.get(_KEY, None)
+    if st is None or st.writer is None or session.config.getoption("no_report"):
+        return
+    from .report.inputs import read_results
+    from .report.render import render_file
+
+    out = Path(session.config.getoption("report") or st.writer.path.with_suffix(".html"))
+    try:
+        rendered = render_file(out, read_results([st.writer.path]))
+        st.report = f"{out} ({rendered.rows} rows, rendered in {rendered.seconds:.1f} s)"
+    except Exception as e:  # noqa: BLE001 - the verdicts are written; the report is a view of them
+        st.report = f"not written: {type(e).__name__}: {e} (python -m conformance.report {st.writer.path} renders it)"
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     st = config.stash.get(_KEY, None)
     if st is None or not st.verdicts:
@@ -165,6 +185,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     for line in st.stale:
         terminalreporter.write_line(f"STALE: {line}")
     terminalreporter.write_line(f"results: {st.writer.path if st.writer else '?'}")
+    if st.report:
+        terminalreporter.write_line(f"report: {st.report}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -12,25 +12,11 @@ import pytest
 
 from conformance import merge
 
+from .results_files import info, rec, write
+
 ROOT = Path(__file__).resolve().parents[1]
 NO_KEYWORD = "{}.apply_gradients(grads_and_vars) in Keras 3.15.1 has no experimental_aggregate_gradients keyword"
 CLIP_REASON = "Under a tf.distribute strategy each replica clips its own gradient"
-
-
-def info(keras: str, backend: str, **extra) -> dict:
-    return {"run_info": {"keras": keras, "backend": backend, "generation": f"keras{keras[0]}", backend: "2.21.0",
-                         "devices": ["/device:CPU:0"], "hypothesis_profile": "ci", "hypothesis_seed": None,
-                         "started": "2026-11-23T00:00:00+00:00", "argv": [], **extra}}
-
-
-def rec(optimizer: str, claim: str, verdict: str, **extra) -> dict:
-    return {"optimizer": optimizer, "claim": claim, "claim_text": f"text of {claim}", "verdict": verdict,
-            "expected": "fail" if verdict == "deviation" else "pass", "message": "", "reproducer": "x = 1", **extra}
-
-
-def write(path: Path, lines: list[dict], cut: str = "") -> Path:
-    path.write_text("".join(json.dumps(x) + "\n" for x in lines) + cut)
-    return path
 
 
 @pytest.fixture

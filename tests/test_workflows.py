@@ -182,8 +182,9 @@ def check_report(wf: Workflow) -> list[str]:
             for env in tox_runs(j):
                 if not any(fnmatch.fnmatch(re.sub(r"\$\{\{\s*matrix\.env\s*\}\}", env, art), p) for p in patterns):
                     out.append(f"job {name} does not download artifact {art!r} of job {n} ({env})")
-    if not any("reports/merged.json" in str(s.get("with", {}).get("path")) for s in uses(job, "actions/upload-artifact")):
-        out.append(f"job {name} does not upload reports/merged.json")
+    for path in ("reports/merged.json", "reports/index.html"):
+        if not any(path in str(s.get("with", {}).get("path")) for s in uses(job, "actions/upload-artifact")):
+            out.append(f"job {name} does not upload {path}")
     return out
 
 
@@ -205,6 +206,8 @@ def check_results_paths(tox: configparser.ConfigParser) -> list[str]:
         if env == "report":
             if "conformance.merge reports" not in cmd or "--out reports/merged.json" not in cmd:
                 out.append("report does not run conformance.merge over reports/ into reports/merged.json")
+            if not re.search(r"conformance\.report reports .*-o reports/index\.html", cmd):
+                out.append("report does not render reports/ into reports/index.html")
         elif not re.search(rf"--results reports/(\{{envname\}}|{re.escape(env)})\.jsonl(\s|$)", cmd):
             out.append(f"{env} does not write reports/{env}.jsonl ({cmd.strip()!r})")
     return out
@@ -277,6 +280,7 @@ BREAKAGES = {  # name: (mutation, check, expected words in a problem)
     "report misses an artifact": (lambda wf: _step("report", "actions/download-artifact")(wf)["with"].update(pattern="results-keras3-*"), check_report, "keras2-tf215"),
     "results in subfolders": (lambda wf: _step("report", "actions/download-artifact")(wf)["with"].pop("merge-multiple"), check_report, "merge-multiple"),
     "report not uploaded": (lambda wf: _step("report", "actions/upload-artifact")(wf)["with"].update(path="reports/other.json"), check_report, "merged.json"),
+    "html report not uploaded": (lambda wf: _step("report", "actions/upload-artifact")(wf)["with"].update(path="reports/merged.json"), check_report, "index.html"),
     "no nightly run": (lambda wf: wf["on"].pop("schedule"), check_triggers, "schedule"),
     "nightly not thorough": (lambda wf: wf["env"].update(HYPOTHESIS_PROFILE="ci"), check_triggers, "thorough"),
 }
@@ -297,6 +301,7 @@ def test_each_check_catches_its_breakage(breakage, matrix, tox):
         ("[testenv:x]\ncommands = pytest conformance --results reports/results.jsonl", "x does not write reports/x.jsonl"),
         ("[testenv:x]\ncommands = pytest conformance --results reports/{envname}.jsonl.bak", "x does not write"),
         ("[testenv:report]\ncommands = python -m conformance.merge reports", "report does not run"),
+        ("[testenv:report]\ncommands = python -m conformance.merge reports --out reports/merged.json", "report does not render"),
     ],
 )
 def test_results_path_check_catches_a_wrong_path(section, words, tox):

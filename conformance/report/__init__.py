@@ -1,0 +1,14 @@
+"""The HTML compatibility report: `python -m conformance.report RESULTS... -o reports/index.html`.
+
+inputs.py reads results and benchmark files (what cannot be read becomes a problem naming file and
+line), matrix.py builds the rows x environments view, baseline.py compares with an older run,
+details.py packs what a click on a cell shows, plots.py lays out the benchmark charts, and
+render.py fills the Jinja2 template (autoescaped: every string from a results file is untrusted).
+Standard library and Jinja2 only, so `tox -e report` installs nothing else.
+"""
+
+from __future__ import annotations
+
+from .render import build, render_file
+
+__all__ = ["build", "render_file"]

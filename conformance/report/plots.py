@@ -1,0 +1,89 @@
+"""The performance section's charts: horizontal bar charts laid out here, drawn as inline SVG by the
+template (so every label is escaped like any other text).
+
+One chart per regime and measure: the median step time, and each ratio the benchmarks record
+(`roofline_ratio`: time over the memory-bandwidth bound; `numpy_ratio`: time over a numpy float32
+implementation). Bars are grouped by optimizer, one bar per benchmark file (environment).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .inputs import Benchmark
+
+LABEL_W, BAR_H, GAP, PLOT_W, RIGHT = 150, 12, 8, 420, 80
+UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    series: int
+    value: str
+
+
+@dataclass
+class Chart:
+    title: str
+    width: int
+    height: int
+    labels: list[tuple[float, str]] = field(default_factory=list)  # (y, optimizer)
+    bars: list[Bar] = field(default_factory=list)
+    ticks: list[tuple[float, str]] = field(default_factory=list)  # (x, text)
+    marker: float | None = None  # x of the ratio 1 line
+
+
+def seconds(value: float) -> str:
+    scale, unit = next(((s, u) for s, u in UNITS if value >= s), UNITS[-1])
+    return f"{value / scale:.3g} {unit}"
+
+
+def _nice_max(value: float) -> float:
+    if value <= 0:
+        return 1.0
+    step = 10 ** math.floor(math.log10(value))
+    return next(m * step for m in (1, 2, 2.5, 5, 10) if m * step >= value)
+
+
+def chart(title: str, values: dict[str, dict[int, float]], n_series: int, fmt, ratio: bool = False) -> Chart:
+    """values: optimizer -> series index -> value."""
+    top = _nice_max(max((v for per in values.values() for v in per.values()), default=1.0))
+    c = Chart(title, LABEL_W + PLOT_W + RIGHT, 0)
+    y = 20.0
+    for optimizer in sorted(values):
+        c.labels.append((y + n_series * BAR_H / 2, optimizer))
+        for series in range(n_series):
+            if series in values[optimizer]:
+                v = values[optimizer][series]
+                c.bars.append(Bar(LABEL_W, y, max(PLOT_W * v / top, 0.5), series, fmt(v)))
+            y += BAR_H
+        y += GAP
+    c.height = int(y + 20)
+    c.ticks = [(LABEL_W + PLOT_W * i / 4, fmt(top * i / 4)) for i in range(5)]
+    if ratio and top >= 1:
+        c.marker = LABEL_W + PLOT_W / top
+    return c
+
+
+def charts(benchmarks: list[Benchmark]) -> tuple[list[str], list[Chart]]:
+    """The series (benchmark file labels) and the charts, regime by regime."""
+    series = sorted({b.source for b in benchmarks})
+    out: list[Chart] = []
+    for regime in sorted({b.regime for b in benchmarks}):
+        these = [b for b in benchmarks if b.regime == regime]
+        times: dict[str, dict[int, float]] = {}
+        for b in these:
+            times.setdefault(b.optimizer, {})[series.index(b.source)] = b.seconds
+        out.append(chart(f"{regime}: median step time", times, len(series), seconds))
+        for name in sorted({k for b in these for k in b.ratios}):
+            ratios: dict[str, dict[int, float]] = {}
+            for b in these:
+                if name in b.ratios:
+                    ratios.setdefault(b.optimizer, {})[series.index(b.source)] = b.ratios[name]
+            out.append(chart(f"{regime}: {name} (1 = as fast as the baseline)", ratios, len(series),
+                             lambda v: f"{v:.3g}×", ratio=True))
+    return series, out

@@ -1,0 +1,142 @@
+"""The report's matrix: one row per (optimizer, claim), one cell per environment, grouped two ways.
+
+Rows are grouped by scenario, then claim, then optimizer (`claim` order), or by optimizer, then
+scenario, then claim (`optimizer` order). Each cell carries its verdict as a CSS class, a symbol and
+a word, so that it reads without colour. Counts are kept per row, per group and per environment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..merge import Run
+
+# verdict -> (symbol, word); the last three are not verdicts but what a cell can be instead.
+SHOWN: dict[str, tuple[str, str]] = {
+    "pass": ("✓", "pass"),
+    "fail": ("✗", "fail"),
+    "deviation": ("◆", "deviation"),
+    "unsupported": ("○", "unsupported"),
+    "error": ("!", "error"),
+    "unknown": ("?", "unknown"),
+    "not run": ("·", "not run"),
+    "absent": ("—", "absent"),
+}
+CSS = {"not run": "notrun"}  # classes are the verdict words, spaces removed
+_SCENARIO = re.compile(r"test_(\w+)\.py")
+
+
+def css(verdict: str) -> str:
+    return CSS.get(verdict, verdict)
+
+
+@dataclass
+class Cell:
+    verdict: str  # a key of SHOWN
+    word: str  # what the cell says (an unknown verdict's own text)
+    recorded: bool  # there is a record to show on click
+    change: str = ""  # with a baseline: a key of baseline.CHANGES, or ""
+    before: str = ""  # the baseline's verdict, when it changed
+
+    @property
+    def symbol(self) -> str:
+        return SHOWN[self.verdict][0]
+
+    @property
+    def css(self) -> str:
+        return css(self.verdict)
+
+
+@dataclass
+class Row:
+    index: int
+    optimizer: str
+    claim: str
+    scenario: str
+    cells: list[Cell]
+
+    @property
+    def verdicts(self) -> set[str]:
+        return {c.verdict for c in self.cells}
+
+    @property
+    def differs(self) -> bool:
+        """Environments that have the optimizer disagree (not running the claim included)."""
+        return len(self.verdicts - {"absent"}) > 1
+
+    @property
+    def changed(self) -> bool:
+        return any(c.change for c in self.cells)
+
+    @property
+    def counts(self) -> list[tuple[str, str, int]]:
+        return tally(c.verdict for c in self.cells)
+
+
+def tally(verdicts: Any) -> list[tuple[str, str, int]]:
+    """(css class, symbol, count) per verdict seen, in SHOWN's order."""
+    n = Counter(verdicts)
+    return [(css(v), SHOWN[v][0], n[v]) for v in SHOWN if n[v]]
+
+
+@dataclass
+class Group:
+    label: str
+    title: str = ""  # a claim's text, shown under its id
+    children: list[Group] = field(default_factory=list)
+    rows: list[tuple[str, Row]] = field(default_factory=list)  # (leaf label, row)
+
+    def all_rows(self) -> list[Row]:
+        return [r for _, r in self.rows] + [r for g in self.children for r in g.all_rows()]
+
+    def counts(self, env: int) -> list[tuple[str, str, int]]:
+        return tally(r.cells[env].verdict for r in self.all_rows())
+
+
+def scenario_of(record: dict[str, Any]) -> str:
+    """The scenario file a claim lives in (test_<scenario>.py), else the claim id's first part."""
+    m = _SCENARIO.search(str(record.get("nodeid", "")))
+    return m.group(1) if m else str(record.get("claim", "?")).split(".")[0]
+
+
+def cell_for(run: Run, key: tuple[str, str]) -> Cell:
+    record = run.records.get(key)
+    if record is None:
+        return Cell("not run" if key[0] in run.optimizers else "absent", "", False)
+    verdict = str(record["verdict"])
+    known = verdict if verdict in SHOWN and verdict not in ("not run", "absent", "unknown") else "unknown"
+    return Cell(known, verdict if known == "unknown" else SHOWN[known][1], True)
+
+
+def build_rows(runs: list[Run], extra_keys: set[tuple[str, str]] = frozenset()) -> tuple[list[Row], dict[str, dict]]:
+    """Every (optimizer, claim) any run has (plus extra_keys), and the first record of each claim."""
+    keys = sorted({k for r in runs for k in r.records} | set(extra_keys))
+    claims: dict[str, dict[str, Any]] = {}
+    rows = []
+    for i, key in enumerate(keys):
+        records = [r.records[key] for r in runs if key in r.records] or [{"claim": key[1]}]
+        first = records[0]
+        if not claims.get(key[1], {}).get("source"):  # the claim's text and source, from a record that has them
+            claims[key[1]] = next((x for x in records if x.get("source")), first)
+        rows.append(Row(i, key[0], key[1], scenario_of(first), [cell_for(r, key) for r in runs]))
+    return rows, claims
+
+
+def by_claim(rows: list[Row], claims: dict[str, dict]) -> list[Group]:
+    """scenario -> claim -> optimizer."""
+    out: dict[str, dict[str, Group]] = {}
+    for row in rows:
+        text = str(claims.get(row.claim, {}).get("claim_text", ""))
+        out.setdefault(row.scenario, {}).setdefault(row.claim, Group(row.claim, text)).rows.append((row.optimizer, row))
+    return [Group(s, children=[c[k] for k in sorted(c)]) for s, c in sorted(out.items())]
+
+
+def by_optimizer(rows: list[Row]) -> list[Group]:
+    """optimizer -> scenario -> claim."""
+    out: dict[str, dict[str, Group]] = {}
+    for row in rows:
+        out.setdefault(row.optimizer, {}).setdefault(row.scenario, Group(row.scenario)).rows.append((row.claim, row))
+    return [Group(o, children=[s[k] for k in sorted(s)]) for o, s in sorted(out.items())]
