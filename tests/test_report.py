@@ -195,13 +195,13 @@ def test_baseline_marks_newly_failing_passing_added_removed(tmp_path):
     assert changes == {
         ("Adam", "a"): "c v-fail ch-newly_failing", ("Adam", "b"): "c v-pass ch-newly_passing", ("Adam", "c"): "c v-pass",
         ("Adam", "d"): "c v-deviation ch-changed", ("Adam", "gone"): "c v-notrun ch-removed", ("Adam", "new"): "c v-pass ch-added",
-        ("SGD", "a"): "c v-error ch-newly_failing",
+        ("SGD", "a"): "c v-error ch-changed",  # it could not be checked before: new coverage, not a regression
     }
     assert cells_of(page, "Adam", "a") == ["✗ fail ▼ was pass"] and cells_of(page, "Adam", "gone") == ["· not run − was pass"]
     text = " ".join(page.text)
-    assert "Changes against the baseline: 2 newly failing" in text
+    assert "Changes against the baseline: 1 newly failing" in text
     regressions = [a for t, a in page.tags if t == "tr" and a.get("class") == "regression"]
-    assert len(regressions) == 2
+    assert len(regressions) == 1
     counts = [a for t, a in page.tags if t == "td" and "num ch-" in (a.get("class") or "")]
     assert len(counts) == len(baseline.CHANGES)
     data = page.payload()
@@ -209,7 +209,7 @@ def test_baseline_marks_newly_failing_passing_added_removed(tmp_path):
 
 
 @pytest.mark.parametrize("before, after, expected", [
-    ("pass", "fail", "newly_failing"), ("unsupported", "deviation", "newly_failing"), ("error", "pass", "newly_passing"),
+    ("pass", "fail", "newly_failing"), ("pass", "deviation", "newly_failing"), ("unsupported", "fail", "changed"), ("error", "pass", "newly_passing"),
     ("fail", "deviation", "changed"), ("pass", "unsupported", "changed"), (None, "pass", "added"), ("pass", None, "removed"),
     ("fail", "fail", ""),
 ])

@@ -4,9 +4,10 @@ Environments are paired by label; a single environment on each side is paired wh
 (one file against one file). A claim does not hold when its verdict is fail, error or deviation (a
 declared failure is still a failure of the claim), so:
 
-- newly failing: it held or was not checked (pass, unsupported), and now does not hold;
+- newly failing: it passed, and now does not hold (a regression);
 - newly passing: it did not hold, and now passes;
-- changed: any other change of verdict (fail -> deviation: now declared; pass -> unsupported);
+- changed: any other change of verdict (fail -> deviation: now declared; pass -> unsupported; a
+  claim that could not be checked before, unsupported, and now fails: new coverage, not a regression);
 - added / removed: the (optimizer, claim) is only in the current / only in the baseline run.
 """
 
@@ -37,7 +38,7 @@ def change(before: str | None, after: str | None) -> str:
         return "added"
     if after is None:
         return "removed"
-    if after in FALSE and before not in FALSE:
+    if after in FALSE and before == "pass":
         return "newly_failing"
     if before in FALSE and after == "pass":
         return "newly_passing"
