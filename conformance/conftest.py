@@ -4,6 +4,7 @@ from conformance.plugin import (  # noqa: F401 - pytest finds hooks by name
     pytest_addoption,
     pytest_configure,
     pytest_generate_tests,
+    pytest_ignore_collect,
     pytest_runtest_call,
     pytest_runtest_makereport,
     pytest_sessionfinish,

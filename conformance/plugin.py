@@ -39,6 +39,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--no-report", action="store_true", help="do not write the HTML report")
 
 
+BENCHMARKS = Path(__file__).parent / "benchmarks"
+
+
+def _benchmarks_asked(config: pytest.Config) -> list[bool]:
+    """For each command-line path: is it (inside) conformance/benchmarks?"""
+    paths = [Path(str(a).split("::")[0]).resolve() for a in config.args]
+    return [p == BENCHMARKS or BENCHMARKS in p.parents for p in paths]
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The benchmarks run only when named (`pytest conformance/benchmarks`), never with the claims."""
+    if collection_path == BENCHMARKS and not any(_benchmarks_asked(config)):
+        return True
+    return None
+
+
 class _State:
     def __init__(self, config: pytest.Config) -> None:
         from . import catalogue
@@ -53,7 +69,9 @@ class _State:
         versions = self.adapter.versions()
         self.keras, self.backend = versions["keras"], versions["backend"]
         self.writer: ResultsWriter | None = None
-        if not hasattr(config, "workerinput"):  # the xdist controller or a plain run owns the file
+        asked = _benchmarks_asked(config)
+        # The xdist controller or a plain run owns the file; a benchmarks-only run writes none.
+        if not hasattr(config, "workerinput") and not (asked and all(asked)):
             info = run_info(self.adapter, profiles.current(), config.getoption("hypothesis_seed", None))
             self.writer = ResultsWriter(Path(config.getoption("results")), info)
             for record in catalogue.layouts(self.specs):

@@ -284,7 +284,7 @@ def test_performance_section_plots_benchmarks(three, tmp_path):
     assert status == 0
     svgs = [a_ for t, a_ in page.tags if t == "svg"]
     # per regime: the median time, and one chart per ratio
-    captions = [x for x in page.text if ": median step time" in x or "_ratio (1 = as fast" in x]
+    captions = [x for x in page.text if ": step time (minimum)" in x or "_ratio (1 = as fast" in x]
     assert len(svgs) == len(captions) == 6
     bars = [a_ for t, a_ in page.tags if t == "rect"]
     assert len(bars) == 6 * 2 * 2 and {b_["class"] for b_ in bars} == {"s0", "s1"}  # 2 optimizers x 2 files per chart

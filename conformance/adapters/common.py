@@ -307,3 +307,20 @@ def tf_compiled_step(describe: str, xla: bool, tensors: Callable) -> Callable[[A
             tf.function(step, jit_compile=xla)()
 
     return apply
+
+
+def tf_timed_step(opt: Any, vars_: list, tensors: list, mode: str) -> Callable[[], None]:
+    """One TensorFlow step on prepared gradient tensors, eager or in a tf.function ("xla": with
+    jit_compile), returning when it is done: reading `iterations` waits for the device's queue."""
+    import tensorflow as tf
+
+    def step() -> None:  # returns nothing: the legacy family's apply_gradients returns an Operation
+        opt.apply_gradients(zip(tensors, vars_))
+
+    run = step if mode == "eager" else tf.function(step, jit_compile=mode == "xla")
+
+    def timed() -> None:
+        run()
+        opt.iterations.numpy()
+
+    return timed

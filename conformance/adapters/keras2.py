@@ -256,6 +256,13 @@ def compiled_apply(mode: str) -> Any:
     return common.tf_compiled_step(compiled_modes()[mode], mode == "xla", lambda opt, grads, vars_: _tensors(grads, vars_))
 
 
+def timed_step(opt: Any, vars_: list, grads: list, mode: str) -> Any:
+    """A zero-argument step on these gradients (converted once), eager or compiled (benchmarks)."""
+    if mode != "eager" and mode not in compiled_modes():
+        raise Unsupported(f"tf.keras has no {mode!r} compilation of an optimizer step")
+    return common.tf_timed_step(opt, vars_, _tensors(grads, vars_), mode)
+
+
 def accelerator() -> str | None:
     gpus = tf.config.list_logical_devices("GPU")
     return "/GPU:0" if gpus else None

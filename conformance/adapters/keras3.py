@@ -267,6 +267,43 @@ def compiled_apply(mode: str) -> Callable[[Any, list, list], None]:
     return apply
 
 
+def timed_step(opt: Any, vars_: list, grads: list, mode: str) -> Callable[[], None]:
+    """A zero-argument step of the built optimizer on these gradients (converted once), "eager" or
+    a compiled_modes() key, that returns only when the device has finished it (for benchmarks)."""
+    backend = keras.backend.backend()
+    if mode != "eager" and mode not in compiled_modes():
+        raise Unsupported(f"the {backend} backend has no {mode!r} compilation of an optimizer step")
+    tensors = _scaled_tensors(opt, grads, vars_)
+    if backend == "tensorflow":
+        return common.tf_timed_step(opt, vars_, tensors, mode)
+    if backend == "jax":
+        import jax
+
+        if mode == "eager":
+            def eager() -> None:
+                opt.apply_gradients(zip(tensors, vars_))
+                jax.block_until_ready([v.value for v in vars_])
+
+            return eager
+        # Weights and state stay jax arrays between steps, as in a jitted training loop.
+        jitted, held = jax.jit(opt.stateless_apply), [[v.value for v in opt.variables], [v.value for v in vars_]]
+
+        def compiled() -> None:
+            weights, state = jitted(held[0], tensors, held[1])
+            held[:] = [state, weights]
+            jax.block_until_ready(weights)
+
+        return compiled
+    import torch
+
+    def torch_step() -> None:
+        opt.apply_gradients(zip(tensors, vars_))
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+
+    return torch_step
+
+
 def accelerator() -> str | None:
     """The first GPU this backend sees (as `keras.device` names it), or None."""
     gpus = [d for d in devices() if "gpu" in d.lower() or "cuda" in d.lower()]

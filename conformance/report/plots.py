@@ -1,7 +1,7 @@
 """The performance section's charts: horizontal bar charts laid out here, drawn as inline SVG by the
 template (so every label is escaped like any other text).
 
-One chart per regime and measure: the median step time, and each ratio the benchmarks record
+One chart per regime and measure: the step time (the minimum over rounds, which the ratios use too), and each ratio the benchmarks record
 (`roofline_ratio`: time over the memory-bandwidth bound; `numpy_ratio`: time over a numpy float32
 implementation). Bars are grouped by optimizer, one bar per benchmark file (environment).
 """
@@ -38,20 +38,25 @@ class Chart:
 
 
 def seconds(value: float) -> str:
+    if value == 0:
+        return "0"
     scale, unit = next(((s, u) for s, u in UNITS if value >= s), UNITS[-1])
     return f"{value / scale:.3g} {unit}"
 
 
-def _nice_max(value: float) -> float:
+def _axis(value: float) -> tuple[float, float]:
+    """(top, step): a 1-2-5 step giving about four intervals, and the first multiple >= value."""
     if value <= 0:
-        return 1.0
-    step = 10 ** math.floor(math.log10(value))
-    return next(m * step for m in (1, 2, 2.5, 5, 10) if m * step >= value)
+        return 1.0, 0.25
+    raw = value / 4
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return step * math.ceil(value / step - 1e-9), step
 
 
 def chart(title: str, values: dict[str, dict[int, float]], n_series: int, fmt, ratio: bool = False) -> Chart:
     """values: optimizer -> series index -> value."""
-    top = _nice_max(max((v for per in values.values() for v in per.values()), default=1.0))
+    top, step = _axis(max((v for per in values.values() for v in per.values()), default=1.0))
     c = Chart(title, LABEL_W + PLOT_W + RIGHT, 0)
     y = 20.0
     for optimizer in sorted(values):
@@ -63,7 +68,7 @@ def chart(title: str, values: dict[str, dict[int, float]], n_series: int, fmt, r
             y += BAR_H
         y += GAP
     c.height = int(y + 20)
-    c.ticks = [(LABEL_W + PLOT_W * i / 4, fmt(top * i / 4)) for i in range(5)]
+    c.ticks = [(LABEL_W + PLOT_W * i * step / top, fmt(i * step) if i else "0") for i in range(round(top / step) + 1)]
     if ratio and top >= 1:
         c.marker = LABEL_W + PLOT_W / top
     return c
@@ -78,7 +83,7 @@ def charts(benchmarks: list[Benchmark]) -> tuple[list[str], list[Chart]]:
         times: dict[str, dict[int, float]] = {}
         for b in these:
             times.setdefault(b.optimizer, {})[series.index(b.source)] = b.seconds
-        out.append(chart(f"{regime}: median step time", times, len(series), seconds))
+        out.append(chart(f"{regime}: step time (minimum)", times, len(series), seconds))
         for name in sorted({k for b in these for k in b.ratios}):
             ratios: dict[str, dict[int, float]] = {}
             for b in these:

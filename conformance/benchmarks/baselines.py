@@ -1,0 +1,90 @@
+"""The baselines each optimizer step is measured against, in the same run on the same machine:
+
+1. the roofline: the bytes one step must move (read weights, gradients and every state variable;
+   write weights and state) over the machine's memory bandwidth, measured as a numpy copy that
+   moves the same number of bytes;
+2. a vectorised numpy float32 step of the same rule (numpy_steps.py);
+3. `torch.optim` with `foreach=True`, where PyTorch is installed and maps the optimizer
+   (the table of conformance/independent/torch_optim.py).
+
+Times are the minimum over rounds after warm-up, like pytest-benchmark's `min`.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import Unsupported
+from ..independent import mapping, torch_optim
+from . import numpy_steps
+
+MIN_ROUNDS, TARGET_S, MAX_ROUNDS = 15, 0.4, 2000
+
+
+def best_time(fn: Callable[[], Any], warmup: int = 2) -> float:
+    """Minimum wall time of fn() over enough rounds to fill TARGET_S (at least MIN_ROUNDS)."""
+    for _ in range(warmup):
+        fn()
+    times: list[float] = []
+    deadline = time.perf_counter() + TARGET_S
+    while len(times) < MIN_ROUNDS or (time.perf_counter() < deadline and len(times) < MAX_ROUNDS):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def rounds_for(seconds: float) -> int:
+    """Rounds for a benchmark whose one call takes about `seconds` (the same budget as best_time)."""
+    return int(min(MAX_ROUNDS, max(MIN_ROUNDS, TARGET_S / max(seconds, 1e-9))))
+
+
+def step_bytes(weights: list[np.ndarray], state: list[np.ndarray]) -> int:
+    """Bytes a step must move at least: weights read and written, gradients (the weights' size and
+    dtype) read, every state array read and written."""
+    w = sum(a.nbytes for a in weights)
+    return 3 * w + 2 * sum(a.nbytes for a in state)
+
+
+@functools.lru_cache(maxsize=None)
+def copy_time(nbytes: int) -> float:
+    """Seconds to move `nbytes` through memory: a numpy copy reading and writing nbytes / 2 each."""
+    n = max(nbytes // 8, 1)  # float32 elements per side
+    src, dst = np.ones(n, np.float32), np.empty(n, np.float32)
+    return best_time(lambda: np.copyto(dst, src))
+
+
+def bandwidth(nbytes: int) -> float:
+    """Bytes per second of the copy above."""
+    return 8 * max(nbytes // 8, 1) / copy_time(nbytes)
+
+
+def numpy_time(rule: str, weights: list[np.ndarray], grads: list[np.ndarray], lr: float, hp: dict[str, Any]) -> float:
+    """One step of the numpy float32 implementation (on copies of the weights)."""
+    if rule not in numpy_steps.STEPS:
+        raise Unsupported(f"no numpy implementation of {rule} in conformance/benchmarks/numpy_steps.py")
+    ws = [w.copy() for w in weights]
+    impl = numpy_steps.STEPS[rule](ws, lr, hp)
+    return best_time(lambda: impl.step(ws, grads))
+
+
+def torch_time(rule: str, weights: list[np.ndarray], grads: list[np.ndarray], hp: dict[str, Any]) -> float:
+    """One `step()` of the torch.optim counterpart with foreach=True, hyperparameters mapped by the
+    independent-implementation table (`hp`: Keras names, learning_rate and weight_decay included)."""
+    if not torch_optim.available():
+        raise Unsupported("torch is not installed")
+    if rule not in torch_optim.TABLE:
+        raise Unsupported(f"{rule}: {torch_optim.UNMAPPED.get(rule, 'no torch.optim counterpart in the mapping table')}")
+    import torch
+
+    target = torch_optim.TABLE[rule]
+    ctor, kwargs = mapping.library_kwargs(target, mapping.adjusted(target, {k: v for k, v in hp.items() if k in target.keras_names()}))
+    params = [torch.tensor(w, dtype=torch.float32, requires_grad=True) for w in weights]
+    for p, g in zip(params, grads):
+        p.grad = torch.tensor(g, dtype=torch.float32)
+    opt = torch_optim.constructor(ctor)(params, **kwargs, foreach=True)
+    return best_time(opt.step)

@@ -1,0 +1,99 @@
+"""One optimizer step, timed: every optimizer in the catalogue x regime x eager or compiled.
+
+Warm-up (building the state; the first call's tracing and compilation, recorded as `first_call_s`)
+happens before the clock starts; modes of one optimizer and regime continue on one instance;
+every timed call returns only once the device has finished. Each result's extra_info holds the
+baselines of the same step measured in this run (see baselines.py) and its ratios to them:
+`roofline_ratio` (time / the memory-bandwidth bound), `numpy_ratio`, `torch_ratio`.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any
+
+import pytest
+
+from conformance import reference
+from conformance.adapters import current
+from conformance.errors import Unsupported
+
+from . import baselines, workloads
+
+ADAPTER = current()
+MODES = ("eager", *ADAPTER.compiled_modes())
+
+
+@functools.lru_cache(maxsize=None)
+def _baselines(rule: str, regime: str, lr: float, weight_decay: float | None) -> dict[str, Any]:
+    """numpy and torch times of one rule in one regime (measured once per run), or why not."""
+    weights, grads = workloads.weights(regime), workloads.gradients(regime)
+    module = reference.rule_for(rule)
+    hp = dict(getattr(module, "DEFAULTS", {}))
+    out: dict[str, Any] = {}
+    for name, measure in (("numpy", lambda: baselines.numpy_time(rule, weights, grads, lr, hp)),
+                          ("torch", lambda: baselines.torch_time(rule, weights, grads, {**hp, "learning_rate": lr, "weight_decay": weight_decay}))):
+        try:
+            out[f"{name}_s"] = measure()
+        except Unsupported as e:
+            out[f"{name}_missing"] = str(e)
+    return out
+
+
+_LAST: dict[tuple[str, str], tuple[Any, list]] = {}
+
+
+def _prepared(spec: Any, regime: str) -> tuple[Any, list]:
+    """A default instance of the optimizer with its state built on the regime's variables; kept
+    for the next mode of the same optimizer and regime (only the last one is kept)."""
+    key = (spec.name, regime)
+    if key not in _LAST:
+        _LAST.clear()
+        opt = ADAPTER.default_instance(spec.name, spec.cls)
+        vars_ = ADAPTER.variables(workloads.weights(regime), "float32")
+        ADAPTER.create_state(opt, vars_)
+        _LAST[key] = (opt, vars_)
+    return _LAST[key]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("regime", list(workloads.REGIMES))
+def test_step(benchmark: Any, spec: Any, regime: str, mode: str) -> None:
+    if spec.cls is None:
+        pytest.skip(f"{spec.name} is a factory: the benchmark needs a class to make a default instance")
+    benchmark.group = f"{regime}/{mode}"
+    weights, grads = workloads.weights(regime), workloads.gradients(regime)
+    opt, vars_ = _prepared(spec, regime)
+    try:
+        step = ADAPTER.timed_step(opt, vars_, grads, mode)
+    except Unsupported as e:
+        pytest.skip(str(e))
+    t0 = time.perf_counter()
+    step()  # traces and compiles (legacy Keras 2 optimizers also create their state): not timed
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    step()
+    estimate = time.perf_counter() - t0
+    benchmark.pedantic(step, rounds=baselines.rounds_for(estimate), iterations=1, warmup_rounds=1)
+
+    state = [v.value for v in ADAPTER.state(opt)]
+    nbytes = baselines.step_bytes(weights, state)
+    best = benchmark.stats.stats.min
+    roofline = baselines.copy_time(nbytes)
+    rule = ADAPTER.rule_name(spec.parent or spec.name)
+    lr = float(ADAPTER.hyperparameter(opt, "learning_rate")) if spec.kind != "wrapper" else 0.0
+    info: dict[str, Any] = {
+        "optimizer": spec.name, "regime": f"{regime}/{mode}", "workload": regime, "mode": mode,
+        "backend": ADAPTER.versions()["backend"], "variables": len(weights), "values": sum(w.size for w in weights),
+        "bytes": nbytes, "bandwidth_gb_s": round(baselines.bandwidth(nbytes) / 1e9, 2), "roofline_s": roofline,
+        "roofline_ratio": best / roofline, "first_call_s": first,
+    }
+    if spec.kind != "wrapper":
+        wd = getattr(opt, "weight_decay", None)
+        found = _baselines(rule, regime, lr, float(wd) if wd else None)
+        info.update(found)
+        for name in ("numpy", "torch"):
+            if f"{name}_s" in found:
+                info[f"{name}_ratio"] = best / found[f"{name}_s"]
+    benchmark.extra_info.update(info)

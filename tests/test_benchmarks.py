@@ -1,0 +1,124 @@
+"""The benchmark suite's own parts: the numpy float32 baselines agree with the float64 references
+(and a faulty one is caught), the byte count of the roofline, that `pytest conformance` never
+collects the benchmarks, and one real benchmark with its extra_info and machine info."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conformance import reference, tolerance
+from conformance.benchmarks import baselines, numpy_steps
+
+ROOT = Path(__file__).resolve().parents[1]
+STEPS = 3
+LR = {"SGD": 0.01}  # the Keras default learning rates (0.001 for the others)
+
+
+def worst_excess(rule: str, impl: type[numpy_steps.Step], lr: float) -> tuple[float, np.dtype]:
+    """max |numpy - reference| / allowed over STEPS steps on two variables, and the weights' dtype."""
+    rng = np.random.default_rng(7)
+    w0 = [rng.standard_normal((5, 3)).astype(np.float32), rng.standard_normal(4).astype(np.float32)]
+    grads = [[(0.5 * rng.standard_normal(w.shape)).astype(np.float32) for w in w0] for _ in range(STEPS)]
+    module = reference.rule_for(rule)
+    hp = dict(module.DEFAULTS)
+    ws = [w.copy() for w in w0]
+    fast = impl(ws, lr, hp)
+    ref_w, ref_state = [w.astype(np.float64) for w in w0], module.init(w0, hp)
+    for t, g in enumerate(grads, 1):
+        fast.step(ws, g)
+        ref_w, ref_state = module.update(ref_w, [x.astype(np.float64) for x in g], ref_state, hp, lr, t)
+    excess = max(float(np.max(np.abs(w - r) / tolerance.bound(r, w0_, "float32", STEPS)))
+                 for w, r, w0_ in zip(ws, ref_w, w0))
+    return excess, ws[0].dtype
+
+
+@pytest.mark.parametrize("rule", sorted(numpy_steps.STEPS))
+def test_numpy_step_follows_the_reference_in_float32(rule):
+    impl = numpy_steps.STEPS[rule]
+    if rule == "AdamW":  # the reference rule is Adam's; decoupled decay is the base option, applied first
+        pytest.skip("checked by test_adamw_decay_is_decoupled")
+    excess, dtype = worst_excess(rule, impl, LR.get(rule, 0.001))
+    assert dtype == np.float32, "the baseline was promoted out of float32"
+    assert excess <= 1.0, f"{rule}: numpy float32 step differs from the reference by {excess:.3g}x the float32 tolerance"
+
+
+def test_adamw_decay_is_decoupled():
+    w = [np.full(3, 2.0, np.float32)]
+    g = [np.zeros(3, np.float32)]
+    adamw = numpy_steps.AdamW(w, 0.001, reference.rule_for("AdamW").DEFAULTS)
+    adamw.step(w, g)  # zero gradient: only the decay moves the weights
+    assert np.allclose(w[0], 2.0 * (1 - 0.001 * 0.004), rtol=1e-7, atol=0)
+
+
+class WrongBiasCorrection(numpy_steps.Adam):
+    """A faulty baseline: forgets the sqrt in Adam's bias correction."""
+
+    def prepare(self):
+        b1, b2 = self.f("beta_1"), self.f("beta_2")
+        self.alpha = self.lr * (1 - b2**self.t) / (1 - b1**self.t)
+
+
+def test_a_faulty_numpy_step_is_caught():
+    excess, _ = worst_excess("Adam", WrongBiasCorrection, 0.001)
+    assert excess > 1.0
+
+
+def test_step_bytes_count_weights_gradients_and_state():
+    w = [np.zeros(10, np.float32)]
+    state = [np.zeros(10, np.float32), np.zeros(10, np.float32), np.zeros((), np.int64)]
+    assert baselines.step_bytes(w, state) == 3 * 40 + 2 * (40 + 40 + 8)
+
+
+def test_rounds_fill_the_budget_within_bounds():
+    assert baselines.rounds_for(1.0) == baselines.MIN_ROUNDS
+    assert baselines.rounds_for(1e-9) == baselines.MAX_ROUNDS
+    assert baselines.MIN_ROUNDS < baselines.rounds_for(0.004) < baselines.MAX_ROUNDS
+
+
+def run_pytest(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_the_conformance_run_never_collects_the_benchmarks(tmp_path):
+    r = run_pytest("conformance", "--collect-only", "-q", "--results", str(tmp_path / "r.jsonl"), "--no-report")
+    assert r.returncode == 0 and "test_step[" not in r.stdout and "tests collected" in r.stdout
+    r = run_pytest("conformance/benchmarks", "--collect-only", "-q", "-k", "SGD", "--results", str(tmp_path / "b.jsonl"))
+    assert r.returncode == 0 and "test_step[SGD-large-eager]" in r.stdout
+    assert not (tmp_path / "b.jsonl").exists()  # a benchmarks-only run writes no results file
+
+
+def test_a_benchmark_records_its_baselines_and_environment(tmp_path):
+    out = tmp_path / "b.json"
+    r = run_pytest("conformance/benchmarks", "-q", "-k", "test_step and SGD-large-eager", "-p", "no:randomly", f"--benchmark-json={out}")
+    assert r.returncode == 0, r.stdout[-3000:]
+    data = json.loads(out.read_text())
+    assert data["machine_info"]["conformance"]["keras"] and data["machine_info"]["conformance"]["device"] == "cpu"
+    (b,) = data["benchmarks"]
+    info = b["extra_info"]
+    assert info["optimizer"] == "SGD" and info["regime"] == "large/eager" and info["values"] == 2048 * 2048
+    assert info["bytes"] == 3 * 4 * 2048 * 2048 + 2 * 8 + 2 * 4  # weights, gradients; the iteration and learning-rate scalars
+    assert info["roofline_ratio"] == pytest.approx(b["stats"]["min"] / info["roofline_s"])
+    assert info["numpy_ratio"] == pytest.approx(b["stats"]["min"] / info["numpy_s"])
+    assert b["stats"]["rounds"] >= baselines.MIN_ROUNDS
+
+
+def test_spread_reports_the_differences_of_the_minimum(tmp_path, capsys):
+    from conformance.benchmarks import spread
+
+    def save(name: str, times: dict[str, float]) -> Path:
+        path = tmp_path / name
+        path.write_text(json.dumps({"benchmarks": [{"fullname": k, "stats": {"min": v}} for k, v in times.items()]}))
+        return path
+
+    a = save("a.json", {"x": 1.0, "y": 2.0, "z": 1.0})
+    b = save("b.json", {"x": 1.02, "y": 2.5, "w": 1.0})
+    assert spread.main([str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "+25.0%" in out and "x " not in out.split("\n")[0]
+    assert "2 benchmarks in both: median |difference of min| 13.5%, largest 25.0%, 1 beyond 5%; only in one file: 2" in out
