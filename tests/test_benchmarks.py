@@ -5,6 +5,7 @@ collects the benchmarks, and one real benchmark with its extra_info and machine 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -82,7 +83,9 @@ def test_rounds_fill_the_budget_within_bounds():
 
 
 def run_pytest(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    # Without this run's xdist variables: pytest-benchmark disables timing inside an xdist worker.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
 
 
 def test_the_conformance_run_never_collects_the_benchmarks(tmp_path):

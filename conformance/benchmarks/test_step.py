@@ -76,6 +76,8 @@ def test_step(benchmark: Any, spec: Any, regime: str, mode: str) -> None:
     step()
     estimate = time.perf_counter() - t0
     benchmark.pedantic(step, rounds=baselines.rounds_for(estimate), iterations=1, warmup_rounds=1)
+    if benchmark.disabled:  # --benchmark-disable, or under xdist: the step ran once, nothing was timed
+        return
 
     state = [v.value for v in ADAPTER.state(opt)]
     nbytes = baselines.step_bytes(weights, state)

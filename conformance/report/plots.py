@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .inputs import Benchmark
 
@@ -54,23 +55,43 @@ def _axis(value: float) -> tuple[float, float]:
     return step * math.ceil(value / step - 1e-9), step
 
 
-def chart(title: str, values: dict[str, dict[int, float]], n_series: int, fmt, ratio: bool = False) -> Chart:
+LOG_RANGE = 30  # values spanning more than this factor are drawn on a logarithmic axis
+
+
+def ratio(value: float) -> str:
+    return f"{value:,.0f}×" if value >= 1000 else f"{value:.3g}×"
+
+
+def _scale(values: list[float]) -> tuple[Callable[[float], float], list[float], bool]:
+    """(position in [0, 1] of a value, tick values, logarithmic?) for the values of one chart."""
+    positive = [v for v in values if v > 0] or [1.0]
+    lo, hi = min(positive), max(positive)
+    if hi / lo > LOG_RANGE:
+        first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+        last = max(last, first + 1)
+        return (lambda v: (math.log10(max(v, 10.0**first)) - first) / (last - first),
+                [10.0**k for k in range(first, last + 1)], True)
+    top, step = _axis(hi)
+    return (lambda v: v / top), [i * step for i in range(round(top / step) + 1)], False
+
+
+def chart(title: str, values: dict[str, dict[int, float]], n_series: int, fmt: Callable[[float], str], is_ratio: bool = False) -> Chart:
     """values: optimizer -> series index -> value."""
-    top, step = _axis(max((v for per in values.values() for v in per.values()), default=1.0))
-    c = Chart(title, LABEL_W + PLOT_W + RIGHT, 0)
+    where, ticks, log = _scale([v for per in values.values() for v in per.values()])
+    c = Chart(title + (" (log scale)" if log else ""), LABEL_W + PLOT_W + RIGHT, 0)
     y = 20.0
     for optimizer in sorted(values):
         c.labels.append((y + n_series * BAR_H / 2, optimizer))
         for series in range(n_series):
             if series in values[optimizer]:
                 v = values[optimizer][series]
-                c.bars.append(Bar(LABEL_W, y, max(PLOT_W * v / top, 0.5), series, fmt(v)))
+                c.bars.append(Bar(LABEL_W, y, max(PLOT_W * where(v), 0.5), series, fmt(v)))
             y += BAR_H
         y += GAP
     c.height = int(y + 20)
-    c.ticks = [(LABEL_W + PLOT_W * i * step / top, fmt(i * step) if i else "0") for i in range(round(top / step) + 1)]
-    if ratio and top >= 1:
-        c.marker = LABEL_W + PLOT_W / top
+    c.ticks = [(LABEL_W + PLOT_W * where(t), fmt(t) if t else "0") for t in ticks]
+    if is_ratio and 0 <= where(1.0) <= 1 and ticks[-1] >= 1:
+        c.marker = LABEL_W + PLOT_W * where(1.0)
     return c
 
 
@@ -89,6 +110,5 @@ def charts(benchmarks: list[Benchmark]) -> tuple[list[str], list[Chart]]:
             for b in these:
                 if name in b.ratios:
                     ratios.setdefault(b.optimizer, {})[series.index(b.source)] = b.ratios[name]
-            out.append(chart(f"{regime}: {name} (1 = as fast as the baseline)", ratios, len(series),
-                             lambda v: f"{v:.3g}×", ratio=True))
+            out.append(chart(f"{regime}: {name} (1 = as fast as the baseline)", ratios, len(series), ratio, is_ratio=True))
     return series, out
