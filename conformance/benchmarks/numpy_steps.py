@@ -61,6 +61,16 @@ class SGD(Step):
         w += mu * v - self.lr * g if self.hp["nesterov"] else v
 
 
+def _moments(s: dict[str, np.ndarray], g: np.ndarray, b1: float, b2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Adam's first and second moment updates, in place: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2."""
+    m, v = s["momentum"], s["velocity"]
+    m *= b1
+    m += (1 - b1) * g
+    v *= b2
+    v += (1 - b2) * np.square(g)
+    return m, v
+
+
 class Adam(Step):
     slots = ("momentum", "velocity")
     decay = 0.0  # AdamW: decoupled weight decay
@@ -73,11 +83,7 @@ class Adam(Step):
         b1, b2 = self.f("beta_1"), self.f("beta_2")
         if self.decay:
             w *= 1 - self.lr * self.decay
-        m, v = s["momentum"], s["velocity"]
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * np.square(g)
+        m, v = _moments(s, g, b1, b2)
         w -= self.alpha * m / (np.sqrt(v) + self.f("epsilon"))
 
 
@@ -150,11 +156,7 @@ class Nadam(Step):
 
     def one(self, w, g, s):
         b1, b2 = self.f("beta_1"), self.f("beta_2")
-        m, v = s["momentum"], s["velocity"]
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * np.square(g)
+        m, v = _moments(s, g, b1, b2)
         m_bar = (1 - self.mu) / (1 - self.u_product) * g + self.mu_next / (1 - self.u_next) * m
         w -= self.lr * m_bar / (np.sqrt(v / (1 - b2**self.t)) + self.f("epsilon"))
 
