@@ -180,7 +180,9 @@ def label_uniquely(runs: list[Run]) -> None:
         seen.add(run.label)
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are UsageError (one line), for this module's and the report's CLI."""
+
     def error(self, message: str) -> None:  # one line, not argparse's two
         raise UsageError(message)
 
@@ -189,7 +191,7 @@ USAGE = "python -m conformance.merge PATH... [--out FILE] [--markdown FILE] [--r
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _Parser(prog="python -m conformance.merge", usage=USAGE, description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="python -m conformance.merge", usage=USAGE, description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="*", type=Path, help="results files, or directories of them")
     parser.add_argument("--out", type=Path, help="write the merged JSON here")
     parser.add_argument("--markdown", type=Path, help="write the differences table in Markdown here")

@@ -10,11 +10,10 @@ the top of the report and on stderr; the rest still renders. Exit status: 0 writ
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from ..merge import UsageError
+from ..merge import Parser, UsageError
 from .inputs import read_benchmarks, read_results
 from .render import ORDERS, render_file
 
@@ -22,13 +21,8 @@ USAGE = ("python -m conformance.report RESULTS... [-o FILE] [--baseline OLD...] 
          "[--rows claim|optimizer] [--title TEXT]")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not argparse's two
-        raise UsageError(message)
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = _Parser(prog="python -m conformance.report", usage=USAGE, description=__doc__.split("\n\n")[1])
+    parser = Parser(prog="python -m conformance.report", usage=USAGE, description=__doc__.split("\n\n")[1])
     parser.add_argument("results", nargs="*", type=Path, help="results files, or directories of them")
     parser.add_argument("-o", "--out", type=Path, default=Path("reports/index.html"), help="the HTML file (default %(default)s)")
     parser.add_argument("--baseline", nargs="+", type=Path, default=[], metavar="OLD", help="results to compare with")
