@@ -11,3 +11,17 @@ class OptimizerRaised(ClaimFailed):
 
 class Unsupported(Exception):
     """This environment's API cannot express the claim: verdict `unsupported`."""
+
+
+class ClaimTimeout(BaseException):
+    """A claim ran past --claim-timeout (see timeouts.py): verdict `error`, with what it was doing.
+
+    A BaseException, like KeyboardInterrupt: hypothesis treats an Exception as a failing example
+    to shrink and replay (a replay that does not time out would then be reported as flaky), and a
+    scenario's `except Exception` would take it for the optimizer's own error. A BaseException
+    stops hypothesis's whole run at once and reaches pytest, which records it for the test.
+    """
+
+    def __init__(self, message: str, configuration: str | None = None) -> None:
+        super().__init__(message)
+        self.configuration = configuration  # the last drawn case's optimizer, as code

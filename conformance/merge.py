@@ -5,7 +5,8 @@
 A directory argument means every *.jsonl in it (merged outputs excepted). Each file is one
 environment, labelled by its run_info["environment"] (tox sets it from TOX_ENV_NAME), else by the
 file's stem. A file cut off mid-line (a crashed run) is used up to its last complete line; a file
-without run_info is skipped; both are said. Standard library only, so `tox -e report` needs no
+without run_info is skipped; both are said. A resumed run's lines ({"resumed": ...}) are skipped,
+and the last record per (optimizer, claim) counts. Standard library only, so `tox -e report` needs no
 install. Grouping and the text / Markdown rendering live in `differences.py`.
 """
 
@@ -92,11 +93,13 @@ def read_run(path: Path, warn: bool = True) -> Run | None:
             if not isinstance(version, int) or version > FORMAT_VERSION:
                 run.notes.append(f"line {n}: format_version {version!r} is not one this suite reads ({FORMAT_VERSION}): "
                                  "records were read as far as they have the fields of version 1")
+        elif "resumed" in obj:  # where a resumed run (--resume) started appending: nothing to read
+            continue
         elif isinstance(obj.get("layout"), dict):
             run.layouts[str(obj["layout"].get("optimizer", "?"))] = obj["layout"]
             run.optimizers.add(str(obj["layout"].get("optimizer", "?")))
         elif all(isinstance(obj.get(k), str) for k in ("optimizer", "claim", "verdict")):
-            run.records[(obj["optimizer"], obj["claim"])] = obj
+            run.records[(obj["optimizer"], obj["claim"])] = obj  # a later record (a resumed run's) supersedes
             run.optimizers.add(obj["optimizer"])
         else:
             run.notes.append(f"line {n} is neither run_info, a layout nor a verdict (optimizer, claim and verdict as text): skipped")

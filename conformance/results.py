@@ -1,6 +1,8 @@
 """The results file: JSON lines, flushed after every verdict so that a crash loses nothing finished.
 
-Line 1: {"run_info": {...}}; then one object per (optimizer, claim). See README.md for the format.
+Line 1: {"run_info": {...}}; then one object per (optimizer, claim). A resumed run (--resume) appends
+a {"resumed": {...}} line and its verdicts; the last record per (optimizer, claim) counts. See
+README.md for the format.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import os
 import platform
 import sys
+import threading
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,17 +54,27 @@ def run_info(adapter: Any, profile: str, seed: Any) -> dict[str, Any]:
     }
 
 
+RESUMED_KEYS = ("started", "argv", "hypothesis_profile", "hypothesis_seed")
+
+
 class ResultsWriter:
-    def __init__(self, path: Path, info: dict[str, Any]) -> None:
+    """Writes a new results file, or appends to one (`resume`: a file the caller has checked and
+    repaired), one whole line per record."""
+
+    def __init__(self, path: Path, info: dict[str, Any], resume: bool = False) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._f: IO[str] = open(path, "w", encoding="utf-8")
-        self.write({"run_info": info})
+        # The --claim-timeout watchdog may write from its own thread while the main one is stuck.
+        self._lock = threading.Lock()
+        self._f: IO[str] = open(path, "a" if resume else "w", encoding="utf-8")
+        self.write({"resumed": {k: info.get(k) for k in RESUMED_KEYS}} if resume else {"run_info": info})
 
     def write(self, record: dict[str, Any]) -> None:
-        self._f.write(json.dumps(record, default=_default, allow_nan=False, sort_keys=False) + "\n")
-        self._f.flush()
-        os.fsync(self._f.fileno())
+        line = json.dumps(record, default=_default, allow_nan=False, sort_keys=False) + "\n"
+        with self._lock:
+            self._f.write(line)
+            self._f.flush()
+            os.fsync(self._f.fileno())
 
     def close(self) -> None:
         self._f.close()
@@ -70,7 +83,8 @@ class ResultsWriter:
 def read(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """run_info and verdict records of a results file (raises ValueError naming a bad line).
 
-    Layout lines ({"layout": ...}) are collected under info["layouts"].
+    Layout lines ({"layout": ...}) are collected under info["layouts"]; the lines a resumed run
+    starts with ({"resumed": ...}) are skipped; records are in file order (the last per key counts).
     """
     info: dict[str, Any] = {}
     layouts = []
@@ -87,6 +101,8 @@ def read(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                 info = obj["run_info"]
             elif "layout" in obj:
                 layouts.append(obj["layout"])
+            elif "resumed" in obj:
+                continue
             else:
                 records.append(obj)
     return {**info, "layouts": layouts} if layouts else info, records

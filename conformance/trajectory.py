@@ -93,48 +93,68 @@ def rounding(dtype: str) -> Callable[[float], float]:
     return lambda v: float(np.asarray(v, np.float64).astype(np_dtype).astype(np.float64))
 
 
-def check(case: Case) -> Comparison:
-    """Run the case on Keras and the reference; raise ClaimFailed on any mismatch."""
-    setup = case.setup
-    rule = setup.reference
-    if rule is None:
-        raise Unsupported(f"{setup.spec} has no reference rule")
-    # The optimizer can only hold its hyperparameters in the variables' dtype: round them to it, so
-    # that the comparison measures the algorithm rather than the representation of 0.999.
-    cast = rounding(case.dtype)
-    hp = {k: cast(v) if type(v) is float else v for k, v in {**rule.DEFAULTS, **setup.hp}.items()}
-    hp["_names"] = [f"v{i}" for i in range(len(case.weights))]
-    hp["_lr_schedule"] = setup.lr.kind != "constant"
-    opts = replace(setup.opts, **{k: cast(v) for k, v in vars(setup.opts).items() if type(v) is float})
-    opt, vars_ = drive.fresh(case, slots=True)
-    snap = drive.snapshot(opt, vars_)
-    ref_state = ref_options.init(rule, hp, opts, snap.weights)
-    mapping, missing = pairing.pair(rule, ref_state, snap.state)
-    cmp = Comparison(case.dtype, amplification=getattr(rule, "amplification", lambda _: 1.0)(hp))
-    if missing:
-        names = [sv.path for sv in snap.state]
-        raise ClaimFailed(f"reference state {missing} has no Keras counterpart; Keras state after build(): {names}")
-    for (i, slot), j in ((k, j) for k, j in mapping.items() if k[0] != "shared"):
-        cmp.close(f"after build() {snap.state[j].path}", snap.state[j].value, ref_state.slots[i][slot], ref_state.slots[i][slot])
-    k = setup.opts.gradient_accumulation_steps
-    for t, grads in enumerate(case.grads):
-        forced = _state_from_keras(ref_state, mapping, snap.state)
-        seen = drive.as_dtype(grads, case.dtype)
+class Reference:
+    """The float64 reference model of one setup in one dtype, stepped teacher-forced: each step
+    starts from the weights and state Keras holds (read back as float64), so rounding never
+    compounds; state the reference keeps and Keras has no variable for stays the reference's own."""
+
+    def __init__(self, setup: Any, dtype: str, built: drive.Snapshot) -> None:
+        self.setup, self.rule, self.dtype = setup, setup.reference, dtype
+        if self.rule is None:
+            raise Unsupported(f"{setup.spec} has no reference rule")
+        # The optimizer can only hold its hyperparameters in the variables' dtype: round them to it, so
+        # that the comparison measures the algorithm rather than the representation of 0.999.
+        self.cast = cast = rounding(dtype)
+        hp = {k: cast(v) if type(v) is float else v for k, v in {**self.rule.DEFAULTS, **setup.hp}.items()}
+        hp["_names"] = [f"v{i}" for i in range(len(built.weights))]
+        hp["_lr_schedule"] = setup.lr.kind != "constant"
+        self.hp = hp
+        self.opts = replace(setup.opts, **{k: cast(v) for k, v in vars(setup.opts).items() if type(v) is float})
+        self.lr = setup.lr
+        self.state = ref_options.init(self.rule, hp, self.opts, built.weights)
+        self.mapping, missing = pairing.pair(self.rule, self.state, built.state)
+        if missing:
+            names = [sv.path for sv in built.state]
+            raise ClaimFailed(f"reference state {missing} has no Keras counterpart; Keras state after build(): {names}")
+
+    def check_built(self, cmp: Comparison, snap: drive.Snapshot, where: str = "after build()") -> None:
+        """Keras's freshly built state against the reference's initial state."""
+        for (i, slot), j in ((k, j) for k, j in self.mapping.items() if k[0] != "shared"):
+            ref = self.state.slots[i][slot]
+            cmp.close(f"{where} {snap.state[j].path}", snap.state[j].value, ref, ref)
+
+    def check_step(self, cmp: Comparison, where: str, t: int, before: drive.Snapshot, grads: list, after: drive.Snapshot) -> None:
+        """Keras's step from `before` to `after` with `grads` against the reference's step from
+        `before` when the iteration counter read `t` (0-based); advances the reference's state."""
+        rule, lr, cast, dtype, mapping = self.rule, self.lr, self.cast, self.dtype, self.mapping
+        forced = _state_from_keras(self.state, mapping, before.state)
 
         def step(h: dict, o: Any, weights: list, grads: list, state: State) -> tuple[list[np.ndarray], State]:
-            return ref_options.step(rule, h, o, setup.lr, weights, grads, state, t, cast)
+            return ref_options.step(rule, h, o, lr, weights, grads, state, t, cast)
 
-        inputs = (snap.weights, seen, forced)
-        ref_w, ref_state = step(hp, opts, *inputs)
-        expected = _entries(ref_w, ref_state, mapping)
-        before = _entries(snap.weights, forced, mapping)
-        slack = _sensitivity(step, inputs, hp, opts, case.dtype, mapping)
-        _add_rounding_slack(slack, rule, inputs, hp, cast(setup.lr.value(t)), case.dtype)
-        new = drive.run(opt, vars_, [grads])[0]
+        inputs = (before.weights, drive.as_dtype(grads, dtype), forced)
+        ref_w, self.state = step(self.hp, self.opts, *inputs)
+        expected = _entries(ref_w, self.state, mapping)
+        start = _entries(before.weights, forced, mapping)
+        slack = _sensitivity(step, inputs, self.hp, self.opts, dtype, mapping)
+        _add_rounding_slack(slack, rule, inputs, self.hp, cast(lr.value(t)), dtype)
         for key, ref in expected.items():
-            actual = new.weights[key[1]] if key[0] == "weight" else new.state[mapping[key]].value
-            where = f"weight v{key[1]}" if key[0] == "weight" else new.state[mapping[key]].path
-            cmp.close(f"step {t + 1} {where}", actual, ref, before[key], slack[key])
+            actual = after.weights[key[1]] if key[0] == "weight" else after.state[mapping[key]].value
+            at = f"weight v{key[1]}" if key[0] == "weight" else after.state[mapping[key]].path
+            cmp.close(f"{where} {at}", actual, ref, start[key], slack[key])
+
+
+def check(case: Case) -> Comparison:
+    """Run the case on Keras and the reference; raise ClaimFailed on any mismatch."""
+    opt, vars_ = drive.fresh(case, slots=True)
+    snap = drive.snapshot(opt, vars_)
+    ref = Reference(case.setup, case.dtype, snap)
+    cmp = Comparison(case.dtype, amplification=getattr(ref.rule, "amplification", lambda _: 1.0)(ref.hp))
+    ref.check_built(cmp, snap)
+    k = case.setup.opts.gradient_accumulation_steps
+    for t, grads in enumerate(case.grads):
+        new = drive.run(opt, vars_, [grads])[0]
+        ref.check_step(cmp, f"step {t + 1}", t, snap, grads, new)
         expected_iterations = (t + 1) // k if k else t + 1
         if new.iterations != expected_iterations:
             cmp.mismatches.append(Mismatch(f"step {t + 1} optimizer.iterations", (), new.iterations, expected_iterations, 0))
@@ -142,7 +162,7 @@ def check(case: Case) -> Comparison:
             break
         snap = new
     if cmp.failed:
-        unmodelled = pairing.unpaired(mapping, snap.state)
+        unmodelled = pairing.unpaired(ref.mapping, snap.state)
         raise ClaimFailed(
             f"Keras departs from the float64 reference ({cmp.summary()}):\n{cmp.report()}"
             + (f"\n(Keras state not modelled by the reference: {unmodelled})" if unmodelled else "")

@@ -9,7 +9,7 @@ if sys.version_info < (3, 11):  # hypothesis brings the backport
     from exceptiongroup import BaseExceptionGroup
 
 from . import expectations, strategies
-from .errors import ClaimFailed, Unsupported
+from .errors import ClaimFailed, ClaimTimeout, Unsupported
 
 
 def _split(message: str) -> tuple[str, str]:
@@ -50,13 +50,23 @@ def classify(
         if explained:
             d = max(explained, key=lambda dev: bool(dev.match))  # an entry naming its cause wins
             out.update(verdict="deviation", expected="fail", reason=d.reason, link=d.link)
+    elif isinstance(exc, ClaimTimeout):
+        out.update(verdict="error", message=str(exc))
     else:
         out.update(verdict="error", message=f"{type(exc).__name__}: {exc}")
     notes = getattr(exc, "__notes__", None) if exc is not None else None
     out["counterexample"] = "\n".join(notes or [])
     case = strategies.LAST[0] if out["verdict"] in ("fail", "deviation") else None
-    out["configuration"] = case.setup.code if case else None
+    timeout = exc if isinstance(exc, ClaimTimeout) else None
+    out["configuration"] = case.setup.code if case else timeout and timeout.configuration  # a timeout's last case
     out["hyperparameters"] = case.setup.describe() if case else None
     out["dtype"] = case.dtype if case else None
     out["shapes"] = [list(w.shape) for w in case.weights] if case else None
     return out
+
+
+def error(message: str, configuration: str | None = None) -> dict[str, Any]:
+    """The verdict fields of an `error` that no exception reached classify with (a claim stuck in
+    native code, a crashed xdist worker): the same keys classify gives."""
+    return {"verdict": "error", "expected": "pass", "message": message, "reproducer": "", "stale": "",
+            "counterexample": "", "configuration": configuration, "hyperparameters": None, "dtype": None, "shapes": None}

@@ -103,9 +103,21 @@ HALF = LearningRate("constant", {"value": 0.5})
 MOMENTUM = {"momentum": 0.5}
 
 
-def sgd(cls: type, hp: dict | None = None) -> Spec:
+def keras_base(cls: type) -> type:
+    """The Keras built-in that `cls` is or modifies (the nearest Keras class in its MRO)."""
+    return next(b for b in cls.__mro__ if b.__module__.startswith("keras"))
+
+
+def spec(cls: type, hp: dict | None = None, opts: Options | None = None, parent: str | None = None) -> Spec:
+    """A fixed spec of `cls` at learning rate 0.5, judged by the reference rule of `parent`
+    (by default the built-in it modifies)."""
     imports = "" if cls.__module__.startswith("keras") else f"from {cls.__module__} import {cls.__name__}"
-    return fixed_spec(cls.__name__, cls, "SGD", hp or {}, Options(), HALF, imports=imports)
+    parent = parent or keras_base(cls).__name__
+    return fixed_spec(cls.__name__, cls, parent, hp or {}, opts or Options(), HALF, imports=imports)
+
+
+def sgd(cls: type, hp: dict | None = None) -> Spec:
+    return spec(cls, hp, parent="SGD")
 
 
 def loss_scaled(cls: type) -> Spec:
@@ -213,12 +225,16 @@ class HiddenCounterWeightsSGD(HiddenCounterSGD, WeightsSGD):
     """get_weights() cannot capture a Python-side counter."""
 
 
-class LossyLoadSGD(keras.optimizers.SGD):
-    """load_own_variables() forgets to load its last variable (a momentum)."""
+class LossyLoad:
+    """Mixin: load_own_variables() forgets to load its last variable (it keeps its fresh value)."""
 
     def load_own_variables(self, store):
         last = str(len(self.variables) - 1)
         super().load_own_variables({k: v for k, v in store.items() if k != last} | {last: ops.convert_to_numpy(self.variables[-1])})
+
+
+class LossyLoadSGD(LossyLoad, keras.optimizers.SGD):
+    """load_own_variables() forgets to load its last variable (a momentum)."""
 
 
 def state_faults() -> list[Fault]:

@@ -16,7 +16,9 @@ from conformance.errors import ClaimFailed
 from tests.faulty import Fault, bad_state_faults, faults, reset_faults, state_faults
 from tests.faulty_backends import backend_faults
 from tests.faulty_distributed import distributed_faults
+from tests.faulty_families import family_faults
 from tests.faulty_independent import independent_faults
+from tests.faulty_lifecycle import lifecycle_faults
 from tests.faulty_options import option_faults
 
 SCENARIOS = sorted(p.stem for p in Path(scenarios.__file__).parent.glob("test_*.py"))
@@ -37,7 +39,7 @@ def _claim_tests() -> dict:
 TESTS = _claim_tests()
 FAULTS = (
     faults() + reset_faults() + state_faults() + bad_state_faults() + option_faults() + distributed_faults()
-    + independent_faults() + backend_faults()
+    + independent_faults() + backend_faults() + family_faults() + lifecycle_faults()
 )
 
 

@@ -5,6 +5,7 @@ generation's `keras` module."""
 from __future__ import annotations
 
 import inspect
+import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -95,6 +96,12 @@ def from_config(opt: Any) -> Any:
     """A new optimizer of the same class from the old one's get_config()."""
     with keras_call(f"{type(opt).__name__}.from_config(optimizer.get_config())"):
         return type(opt).from_config(opt.get_config())
+
+
+def set_learning_rate(opt: Any, value: float) -> None:
+    """`optimizer.learning_rate = value`, as a training script changes it between epochs."""
+    with keras_call(f"optimizer.learning_rate = {value!r}"):
+        opt.learning_rate = value
 
 
 def exclude_from_weight_decay(opt: Any, var_list: Sequence[Any] = (), var_names: Sequence[str] = ()) -> None:
@@ -207,11 +214,18 @@ class Models:
 
     def keras_file_roundtrip(self, model: Any, custom: Sequence[type]) -> tuple[Any, list[Any]]:
         """model.save() to a .keras file and keras.models.load_model(): the new optimizer and weights."""
-        path = tempfile.mkdtemp(prefix="conformance-") + "/model.keras"
-        with keras_call("model.save(...) / keras.models.load_model(...)"):
-            model.save(path)
-            loaded = self.keras.models.load_model(path, custom_objects={c.__name__: c for c in custom})
-            return loaded.optimizer, list(loaded.layers[-1].held)
+        loaded = self.keras_file_reload(model, custom)
+        return loaded.optimizer, list(loaded.layers[-1].held)
+
+    def keras_file_reload(self, model: Any, custom: Sequence[type]) -> Any:
+        """The model as keras.models.load_model() gives it back from model.save()'s .keras file."""
+        folder = tempfile.mkdtemp(prefix="conformance-")
+        try:
+            with keras_call("model.save(...) / keras.models.load_model(...)"):
+                model.save(folder + "/model.keras")
+                return self.keras.models.load_model(folder + "/model.keras", custom_objects={c.__name__: c for c in custom})
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def dense_model(self, kernel: np.ndarray, bias: np.ndarray, dtype: str, opt: Any) -> Any:
         """A one-layer model `x @ kernel + bias`, compiled with `opt` and the mean squared error."""
@@ -255,7 +269,7 @@ def bind(namespace: dict[str, Any], keras: Any, version: str, round_trips: dict,
     given: its `keras` module, `to_numpy(x)`, `tensors(opt, grads, vars_)` (the gradients as
     apply_gradients takes them) and `get_weights(opt)`."""
     models = Models(keras)
-    for name in ("model_holding", "keras_file_roundtrip", "dense_model", "recompile", "fit", "serialize", "deserialize", "get"):
+    for name in ("model_holding", "keras_file_roundtrip", "keras_file_reload", "dense_model", "recompile", "fit", "serialize", "deserialize", "get"):
         namespace[name] = getattr(models, name)
 
     def save_state(opt: Any, mechanism: str) -> Any:

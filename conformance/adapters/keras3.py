@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import Unsupported
 from . import common
-from .common import LAYOUT_SHAPES, StateVar, assign_weights, config, exclude_from_weight_decay, from_config, keras_call, np_dtype  # noqa: F401
+from .common import LAYOUT_SHAPES, StateVar, assign_weights, config, exclude_from_weight_decay, from_config, keras_call, np_dtype, set_learning_rate  # noqa: F401
 
 GENERATION = "keras3"
 BASE_CLASS = keras.optimizers.Optimizer
@@ -106,6 +106,9 @@ def state(opt: Any) -> list[StateVar]:
         # Keras uniquifies auto-named variables per process ("variable", "variable_1", ...);
         # no slot name ends in digits, so the suffix is dropped for a stable name.
         name = re.sub(r"_\d+$", "", path.split("/")[-1])
+        # A weight of the suite's holder layer ("weight_holder_3/v0") names its slots after its
+        # path ("weight_holder_3_v0_momentum"): the weight's own name is what pairs them.
+        name = re.sub(r"^weight_holder(_\d+)?_", "", name)
         owner = owners.get(id(v))
         if owner and name != owner and not name.startswith(f"{owner}_"):
             name = f"{owner}_{name}"  # the `<weight>_<slot>` name later Keras releases give it

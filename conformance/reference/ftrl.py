@@ -55,19 +55,26 @@ def _update_one(w, g, slots, hp, lr, t):
 init, update = per_variable(_init_one, _update_one)
 
 
+# Roundings of a float32 `pow` in the libraries the backends use (not correctly rounded).
+POW_ROUNDINGS = 4
+
+
 def rounding_slack(weights, grads, state, hp: Mapping[str, object], lr: float, eps: float):
-    """Error a faithful implementation makes when n + g**2 is rounded to the working dtype.
+    """Error a faithful implementation makes when n + g**2 and n**p are rounded to the working dtype.
 
     For a gradient much smaller than sqrt(n) the increment g**2 is lost in n_new, and with it
     sigma = (n_new**p - n**p) / lr, a difference of nearly equal powers: the error of sigma * w
-    is about 2 p eps n_new**p / lr * |w| in z, and that over the denominator in w.
+    is about 2 p eps n_new**p / lr * |w| in z, and that over the denominator in w. Each power is
+    itself rounded: a square root exactly (half a rounding), a general `pow` to a few roundings,
+    differently in each math library, which the same difference turns into an error of z.
     """
     hp = {**DEFAULTS, **hp}
     p = -float(hp["learning_rate_power"])
+    powers = 2 * (0.5 if p == 0.5 else POW_ROUNDINGS)
     w_slack, slot_slack = [], []
     for w, g, s in zip(weights, grads, state.slots):
         n = s["accumulator"] + g * g
-        z_err = 2.0 * p * eps * n**p / lr * np.abs(w)
+        z_err = (2.0 * p + powers) * eps * n**p / lr * np.abs(w)
         denom = (float(hp["beta"]) + n**p) / lr + float(hp["l2_regularization_strength"])
         w_slack.append(z_err / denom)
         slot_slack.append({"linear": z_err})

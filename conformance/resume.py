@@ -1,0 +1,74 @@
+"""--resume: run only the claims a results file lacks, and append their verdicts to it.
+
+One rule: a claim counts as done when its last record in the file has a verdict other than
+`error`. An `error` (a crash, a timeout, a harness fault) is run again, and its new record, appended
+later, supersedes the old one: every reader keeps the last record per (optimizer, claim).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .merge import UsageError, read_run
+
+# What must match for verdicts of two runs to stand in one file.
+ENVIRONMENT = ("keras", "backend", "generation", "suite_version")
+
+Key = tuple[str, str]  # (optimizer, claim)
+
+
+@dataclass
+class Previous:
+    """What a results file already holds."""
+
+    path: Path
+    verdicts: dict[Key, str]  # the last verdict per claim
+    done: set[Key]
+    layouts: set[str]  # optimizers with a layout line
+    repaired: int  # bytes cut off a last line without its newline
+
+
+def repair(path: Path) -> int:
+    """Cut a last line that has no newline (a writer stopped mid-line) so that appending starts on
+    a line of its own; the number of bytes cut."""
+    with open(path, "rb+") as f:
+        data = f.read()
+        keep = data.rfind(b"\n") + 1
+        if keep < len(data):
+            f.truncate(keep)
+            f.flush()
+            os.fsync(f.fileno())
+        return len(data) - keep
+
+
+def done(records: dict[Key, dict[str, Any]]) -> set[Key]:
+    """The claims not to run again: those whose last record is not an error."""
+    return {key for key, record in records.items() if record.get("verdict") != "error"}
+
+
+def load(path: Path, info: dict[str, Any]) -> Previous:
+    """The run to resume, after repairing its last line; UsageError (one line) if it cannot be
+    resumed: no file, no run_info, or another environment than `info` (this run's run_info)."""
+    if not path.is_file():
+        raise UsageError(f"--resume: {path} does not exist (run without --resume to start it)")
+    cut = repair(path)
+    run = read_run(path, warn=False)
+    if run is None:
+        raise UsageError(f"--resume: {path} has no run_info line, so it is not a results file to resume")
+    differs = [f"{k} {run.info.get(k)!r} there, {info.get(k)!r} here" for k in ENVIRONMENT if run.info.get(k) != info.get(k)]
+    if differs:
+        raise UsageError(f"--resume: {path} is from another environment ({'; '.join(differs)}): "
+                         "give another --results, or run without --resume to start it again")
+    return Previous(path, {k: r["verdict"] for k, r in run.records.items()}, done(run.records), set(run.layouts), cut)
+
+
+def deselect(items: list[Any], done: set[Key], key_of: Any) -> tuple[list[Any], list[Any]]:
+    """(items to run, items already done), by `key_of(item)`: a Key, or None for a test that is not
+    a claim (always run)."""
+    keep, drop = [], []
+    for item in items:
+        (drop if key_of(item) in done else keep).append(item)
+    return keep, drop

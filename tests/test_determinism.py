@@ -1,0 +1,56 @@
+"""Verdicts depend on neither the hypothesis seed nor the order of the tests.
+
+A slice of the suite (the lifecycle machine, state round-trip and reset claims of two optimizers
+that between them pass and deviate) runs twice in the default `dev` profile: with seed 1 in
+collection order, and with seed 2 in an order shuffled by --shuffle. Every (optimizer, claim)
+must get the same verdict.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .suite_runs import run_suite
+
+SLICE = ["conformance/scenarios/test_lifecycle.py", "conformance/scenarios/test_state.py",
+         "conformance/scenarios/test_reset.py", "-k", "SGD or Nadam"]
+
+
+def verdicts(path: Path) -> dict[tuple[str, str], str]:
+    out = {}
+    for line in path.read_text().splitlines():
+        r = json.loads(line)
+        if "verdict" in r:
+            out[(r["optimizer"], r["claim"])] = r["verdict"]
+    return out
+
+
+def differences(a: dict, b: dict) -> list[str]:
+    return [f"{k[0]} / {k[1]}: {a.get(k, 'absent')} vs {b.get(k, 'absent')}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
+
+def test_differences_name_each_disagreement():
+    a = {("SGD", "x"): "pass", ("SGD", "y"): "fail"}
+    assert differences(a, a) == []
+    assert differences(a, {("SGD", "x"): "pass"}) == ["SGD / y: fail vs absent"]
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory) -> tuple[dict, dict]:
+    out = []
+    for seed, order in ((1, []), (2, ["--shuffle", "3"])):
+        path = tmp_path_factory.mktemp("determinism") / f"seed{seed}.jsonl"
+        done = run_suite(*SLICE, f"--hypothesis-seed={seed}", *order, f"--results={path}", profile="dev")
+        assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
+        out.append(verdicts(path))
+    return out[0], out[1]
+
+
+def test_two_seeds_and_orders_give_the_same_verdicts(two_runs):
+    first, second = two_runs
+    assert len(first) >= 30, first
+    assert differences(first, second) == []
+    assert {"pass", "deviation"} <= set(first.values())  # the slice covers both outcomes
