@@ -51,6 +51,6 @@ def two_runs(tmp_path_factory) -> tuple[dict, dict]:
 
 def test_two_seeds_and_orders_give_the_same_verdicts(two_runs):
     first, second = two_runs
-    assert len(first) >= 30, first
+    assert len(first) >= 20, first
     assert differences(first, second) == []
     assert {"pass", "deviation"} <= set(first.values())  # the slice covers both outcomes
