@@ -7,6 +7,8 @@ from typing import Callable, TypeVar
 
 import pytest
 
+from . import corners
+
 F = TypeVar("F", bound=Callable)
 
 
@@ -39,7 +41,15 @@ def claim(id: str, text: str, source: str) -> Callable[[F], F]:
     CLAIMS[id] = c
 
     def mark(fn: F) -> F:
+        if _draws_data(fn):
+            fn = corners.with_corners(fn)
         fn.claim = c  # type: ignore[attr-defined]
         return pytest.mark.claim(c)(fn)
 
     return mark
+
+
+def _draws_data(fn: Callable) -> bool:
+    """A @given test whose one drawn argument is `data` (every scenario's, the state machine's aside)."""
+    given = getattr(fn, "hypothesis", None)
+    return given is not None and set(getattr(given, "_given_kwargs", {})) == {"data"}

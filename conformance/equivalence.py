@@ -146,6 +146,8 @@ def _add_formula_rounding(slack: dict[tuple, np.ndarray], exp: Expected, dtype: 
     w_slack, slot_slack = rule.rounding_slack(exp.weights, exp.grads, state, hp, lr, tolerance.rtol(dtype))
     for i, extra in enumerate(w_slack):
         slack[("weight", i)] = slack[("weight", i)] + extra
+        if (f"v{i}_average", 0) in slack:  # the EMA averages the updated weight: at most its error
+            slack[(f"v{i}_average", 0)] = slack[(f"v{i}_average", 0)] + extra
     for slots, extras in zip(names, slot_slack):
         for slot, extra in extras.items():
             if slots[slot] in slack:

@@ -4,12 +4,15 @@ Keras keeps global settings (floatx, epsilon, the mixed-precision policy, the di
 the random generators are global too. A claim that changes one and fails halfway would change the
 verdicts of every claim after it, and so make verdicts depend on test order and on the seed. The
 fixture below records them before each test, puts back what the test changed and names the test
-that changed it; `--shuffle SEED` runs the tests in a shuffled order, the check that order does
-not matter.
+that changed it, then clears Keras's session: its name counters (a state variable named `sgd_546/...`
+would otherwise depend on what ran before) and the graphs and objects a test built, which over a
+whole run would otherwise fill the machine's memory. `--shuffle SEED` runs the tests in a shuffled
+order, the check that order does not matter.
 """
 
 from __future__ import annotations
 
+import gc
 import random
 import warnings
 from typing import Any, Callable, Iterator
@@ -67,6 +70,13 @@ def restoring() -> Iterator[list[Leak]]:
                 leaks.append((name, before[name], now))
 
 
+def _clear_session() -> None:
+    from .adapters import current
+
+    current().keras_module.backend.clear_session()
+    gc.collect()
+
+
 class LeakedGlobalState(UserWarning):
     """A test left a Keras global setting changed (it has been put back)."""
 
@@ -79,6 +89,7 @@ def keras_globals_restored(request: pytest.FixtureRequest) -> Iterator[None]:
     leaks = next(gen)
     yield
     next(gen, None)
+    _clear_session()
     if leaks:
         changes = "; ".join(f"{name} {before!r} -> {after!r}" for name, before, after in leaks)
         warnings.warn(LeakedGlobalState(f"{request.node.nodeid} changed {changes} (restored)"), stacklevel=1)

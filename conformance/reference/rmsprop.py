@@ -43,3 +43,32 @@ def _update_one(w, g, s, hp, lr, t):
 
 # Variables are independent; hyperparameters left out take the documented defaults.
 init, update = core.per_variable(_init_one, _update_one, DEFAULTS)
+
+
+# Roundings in v_new and m_new**2 (a product, a sum and a square each), relative to v_new.
+CANCEL_ROUNDINGS = 6
+
+
+def rounding_slack(weights, grads, state, hp: Mapping[str, object], lr: float, eps: float):
+    """Error a faithful centered RMSprop makes in var = v - m**2 where the gradient barely varies
+    (rho near 0, or a steady gradient: v ~ g**2, m ~ g): the roundings of v and m**2, about
+    CANCEL_ROUNDINGS * eps * v, are then a large part of var, and the step's denominator moves
+    with them. Both denominators count: Keras's sqrt(var + epsilon), the documented sqrt(var) + epsilon."""
+    hp = {**DEFAULTS, **hp}
+    w_slack, slot_slack = [], []
+    for w, g, s in zip(weights, grads, state.slots):
+        if not hp["centered"]:
+            w_slack.append(np.zeros(np.shape(w)))
+            slot_slack.append({})
+            continue
+        rho, e = float(hp["rho"]), float(hp["epsilon"])
+        v = rho * s["velocity"] + (1 - rho) * g * g
+        var = np.maximum(v - (rho * s["average_gradient"] + (1 - rho) * g) ** 2, 0.0)
+        delta = CANCEL_ROUNDINGS * eps * v
+        err = np.maximum(
+            np.abs(lr * g) * np.abs(1 / np.sqrt(var + e) - 1 / np.sqrt(var + delta + e)),
+            np.abs(lr * g) * np.abs(1 / (np.sqrt(var) + e) - 1 / (np.sqrt(var + delta) + e)),
+        )
+        w_slack.append(err)
+        slot_slack.append({"momentum": err} if float(hp["momentum"]) > 0 else {})
+    return w_slack, slot_slack

@@ -1,0 +1,76 @@
+"""Corner examples: fixed inputs that every run tries first, whatever --hypothesis-seed says."""
+
+from __future__ import annotations
+
+from random import Random
+
+import hypothesis
+import pytest
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.control import BuildContext
+from hypothesis.internal.conjecture.data import ConjectureData
+
+from conformance import catalogue, corners, strategies
+from conformance.claims import _draws_data
+
+# A fault that shows only for one branch of a five-way choice together with a float at the top of
+# its range: the shape of "a callable learning rate" or "the largest weight decay".
+RARE = st.tuples(st.sampled_from(["a", "b", "c", "d", "e"]), st.floats(0.0, 1.0))
+
+
+def _rare_fault(data) -> None:
+    branch, x = data.draw(RARE, label="rare")
+    assert not (branch == "b" and x > 0.99), f"fault reached: {branch}, {x}"
+
+
+def draw_corner(strategy, corner: int):
+    cd = ConjectureData(random=Random(0), provider=corners.CornerProvider, provider_kw={"corner": corner})
+    with BuildContext(cd, is_final=False, wrapped_test=None):
+        return cd.draw(strategy)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_corners_find_the_rare_fault_whatever_the_seed(seed):
+    def make():
+        @hypothesis.seed(seed)
+        @settings(max_examples=1, phases=[Phase.explicit, Phase.generate], database=None, derandomize=False)
+        @given(data=st.data())
+        def test(data):
+            _rare_fault(data)
+
+        return test
+
+    make()()  # one random example does not reach it (hypothesis's first is the simplest)
+    with pytest.raises(AssertionError, match="fault reached: b"):
+        corners.with_corners(make(), corners.CORNERS)()
+
+
+def test_a_corner_draws_the_same_values_every_time_and_corners_differ():
+    spec = {s.name: s for s in catalogue.builtin_specs()}["Adam"]
+    drawn = [repr(draw_corner(strategies.cases(spec), i)) for i in range(corners.CORNERS)]
+    assert drawn == [repr(draw_corner(strategies.cases(spec), i)) for i in range(corners.CORNERS)]
+    assert len(set(drawn)) == corners.CORNERS
+
+
+def test_corners_take_ends_of_ranges_and_several_branches_of_a_choice():
+    floats = {draw_corner(st.floats(0.0, 0.99), i) for i in range(corners.CORNERS)}
+    assert {0.0, 0.99} <= floats
+    assert any(0.0 < x < 1e-5 for x in floats), floats  # just above the lower end: beta_1 = 9e-7
+    assert len({draw_corner(st.sampled_from("abcde"), i) for i in range(corners.CORNERS)}) >= 3
+
+
+def test_every_builtin_optimizer_has_a_corner_with_a_callable_learning_rate():
+    # The case that config and save/load claims fail on in some runs and not others without corners.
+    for spec in catalogue.builtin_specs():
+        kinds = {draw_corner(strategies.cases(spec), i).setup.lr.kind for i in range(corners.CORNERS)}
+        assert "callable" in kinds, (spec.name, kinds)
+
+
+def test_scenarios_get_corners_and_the_state_machine_does_not():
+    from conformance.scenarios import test_lifecycle, test_zero_grad
+
+    examples = test_zero_grad.test_weights_unchanged.hypothesis_explicit_examples
+    assert sorted(e.kwargs["data"].corner for e in examples) == list(range(corners.CORNERS))
+    assert not hasattr(test_lifecycle.test_lifecycle, "hypothesis_explicit_examples")
+    assert not _draws_data(test_lifecycle.test_lifecycle)
