@@ -149,6 +149,22 @@ class PickyClipvalueSGD(keras.optimizers.SGD):
         super().__init__(*args, clipvalue=clipvalue, **kwargs)
 
 
+class AccumulateOnceSGD(keras.optimizers.SGD):
+    """Conforming double: takes gradient_accumulation_steps=1 (the documented "Int or None"; Keras
+    asks for >= 2) as no accumulation, and keeps it in its config."""
+
+    def __init__(self, *args, gradient_accumulation_steps=None, **kwargs):
+        once = gradient_accumulation_steps == 1
+        super().__init__(*args, gradient_accumulation_steps=None if once else gradient_accumulation_steps, **kwargs)
+        self.accumulate_once = once
+
+    def get_config(self):
+        config = super().get_config()
+        if self.accumulate_once:
+            config["gradient_accumulation_steps"] = 1
+        return config
+
+
 def argument_problems(kwargs: dict) -> list[Exception]:
     """Every way `kwargs` break SGD's documented argument domains (the suite's own table)."""
     table = {**arguments.table("SGD"), "learning_rate": arguments.LEARNING_RATE}
@@ -274,7 +290,7 @@ def option_faults() -> list[Fault]:
         Fault("loss_scale.dynamic_scale", loss_scaled(NeverShrinkingLossScaleOptimizer), scaled),
         Fault("loss_scale.skips_nonfinite", loss_scaled(UncheckedLossScaleOptimizer), scaled),
         Fault("arguments.valid.own", sgd(PickyMomentumSGD), plain),
-        Fault("arguments.valid.base_options", sgd(PickyClipvalueSGD), plain),
+        Fault("arguments.valid.base_options", sgd(PickyClipvalueSGD), sgd(AccumulateOnceSGD)),
         *(
             Fault(f"arguments.rejects.{kind}", late, validating)
             for kind in ("learning_rate", "out_of_range", "base_option", "several_clipping_options", "unknown_keyword", "wrong_type")

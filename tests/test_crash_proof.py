@@ -9,6 +9,7 @@ refused. The rest is in-process: the timer inside hypothesis, and the resume rul
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import threading
@@ -63,10 +64,10 @@ def test_a_claim_over_the_limit_is_stopped_and_recorded_with_its_context(timed_o
     assert record["verdict"] == "error", r.stdout[-3000:]
     message = record["message"]
     assert message.startswith("claim timeout: stopped after 2.") and "(--claim-timeout 2)" in message, message
-    assert "1 example(s) drawn, the last with optimizer SleepingSGD(" in message
+    assert re.search(r"\b[12] example\(s\) drawn, the last with optimizer SleepingSGD\(", message), message  # a corner may come first
     assert "tests/misbehaving.py" in message and "time.sleep(3600)" in message  # where it was stuck
     assert "conformance/drive.py" in message  # and which step of the claim
-    assert record["configuration"].startswith("SleepingSGD(") and record["examples"] == 1
+    assert record["configuration"].startswith("SleepingSGD(") and record["examples"] in (1, 2)
     assert 2 <= record["duration_s"] < 10
 
 
