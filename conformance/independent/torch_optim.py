@@ -25,6 +25,8 @@ ADAM_BETAS = {"beta_1": "betas[0]", "beta_2": "betas[1]", "epsilon": "eps"}
 # Where epsilon sits differs between libraries (inside or outside a square root or a max, before
 # or after bias correction); with epsilon 0 on both sides that difference vanishes.
 NO_EPSILON = (Probe({"epsilon": 0.0}),)
+# ...and with weight decay 0 too: isolates a difference in how the decoupled decay is computed.
+NO_EPSILON_NO_DECAY = (*NO_EPSILON, Probe({"epsilon": 0.0, "weight_decay": 0.0}))
 
 TABLE: dict[str, Target] = {
     "SGD": Target(
@@ -45,10 +47,10 @@ TABLE: dict[str, Target] = {
         "Adam",
         {"learning_rate": "lr", **ADAM_BETAS, "amsgrad": "amsgrad", "weight_decay": "weight_decay"},
         library_only={"decoupled_weight_decay": True},
-        probes=NO_EPSILON,
+        probes=NO_EPSILON_NO_DECAY,
     ),
     "AdamW": Target(
-        "AdamW", {"learning_rate": "lr", **ADAM_BETAS, "amsgrad": "amsgrad", "weight_decay": "weight_decay"}, probes=NO_EPSILON
+        "AdamW", {"learning_rate": "lr", **ADAM_BETAS, "amsgrad": "amsgrad", "weight_decay": "weight_decay"}, probes=NO_EPSILON_NO_DECAY
     ),
     "Adagrad": Target(
         "Adagrad",
