@@ -26,16 +26,27 @@ class Domain:
     integer: bool = False
     boolean: bool = False
 
-    def valid(self) -> st.SearchStrategy:
+    def edges(self) -> list[float | int]:
+        """The domain's finite ends that belong to it (a flag has none)."""
+        if self.boolean:
+            return []
+        if self.integer:
+            return [int(self.lo) + self.lo_open] if math.isfinite(self.lo) else []
+        return [x for x in (self.lo, self.hi) if math.isfinite(x) and not (x == self.lo and self.lo_open)]
+
+    def inside(self) -> st.SearchStrategy:
+        """Values strictly between the edges (any value of a flag): the edges are enumerated, not drawn."""
         if self.boolean:
             return st.booleans()
         if self.integer:
             first = int(self.lo) + self.lo_open
-            return st.one_of(st.just(first), st.integers(first, int(min(self.hi, self.lo + 6))))
+            return st.integers(first + 1, int(min(self.hi, self.lo + 6)))
         lo, hi = max(self.lo, -1e3), min(self.hi, 1e3)
-        inside = st.floats(lo, hi, exclude_min=self.lo_open)
-        edges = [x for x in (self.lo, self.hi) if math.isfinite(x) and not (x == self.lo and self.lo_open)]
-        return st.one_of(st.sampled_from(edges), inside) if edges else inside
+        return st.floats(lo, hi, exclude_min=True, exclude_max=True)
+
+    def valid(self) -> st.SearchStrategy:
+        edges = self.edges()
+        return st.one_of(st.sampled_from(edges), self.inside()) if edges else self.inside()
 
     def invalid(self) -> st.SearchStrategy | None:
         """Values strictly outside the domain (its open edge excluded), or None if it is unbounded."""
@@ -140,12 +151,20 @@ def table(name: str) -> dict[str, Domain]:
 
 
 def valid_arguments(args: dict[str, Domain]) -> st.SearchStrategy[dict] | None:
-    """Some of `args`, each within its domain, at most one clipping option."""
+    """Some of `args`, each strictly inside its domain (edges are `edge_arguments`), at most one
+    clipping option."""
     if not args:
         return None
-    return st.fixed_dictionaries({}, optional={k: d.valid() for k, d in args.items()}).filter(
-        lambda kw: sum(k in kw for k in CLIPPING) <= 1
-    )
+    others = st.fixed_dictionaries({}, optional={k: d.inside() for k, d in args.items() if k not in CLIPPING})
+    # chosen, not filtered: a draw with every optional argument present (a corner) stays valid
+    clipping = st.one_of(st.just({}), *(st.fixed_dictionaries({k: args[k].inside()}) for k in CLIPPING if k in args))
+    return st.tuples(others, clipping).map(lambda kws: {**kws[0], **kws[1]})
+
+
+def edge_arguments(args: dict[str, Domain]) -> list[dict]:
+    """Each argument of `args` alone at each edge of its domain (with what it needs to be read),
+    in a fixed order: every run checks the same ones."""
+    return [_with_ema({k: x}) for k, d in sorted(args.items()) for x in d.edges()]
 
 
 def _with_ema(kw: dict) -> dict:

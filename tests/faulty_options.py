@@ -165,6 +165,15 @@ class AccumulateOnceSGD(keras.optimizers.SGD):
         return config
 
 
+class EdgeShySGD(AccumulateOnceSGD):
+    """Takes any momentum inside [0, 1] but not its edge 1.0 (heavy-ball momentum without decay)."""
+
+    def __init__(self, *args, momentum=0.0, **kwargs):
+        if momentum == 1.0:
+            raise ValueError("momentum=1.0 never forgets a gradient")
+        super().__init__(*args, momentum=momentum, **kwargs)
+
+
 def argument_problems(kwargs: dict) -> list[Exception]:
     """Every way `kwargs` break SGD's documented argument domains (the suite's own table)."""
     table = {**arguments.table("SGD"), "learning_rate": arguments.LEARNING_RATE}
@@ -290,7 +299,8 @@ def option_faults() -> list[Fault]:
         Fault("loss_scale.dynamic_scale", loss_scaled(NeverShrinkingLossScaleOptimizer), scaled),
         Fault("loss_scale.skips_nonfinite", loss_scaled(UncheckedLossScaleOptimizer), scaled),
         Fault("arguments.valid.own", sgd(PickyMomentumSGD), plain),
-        Fault("arguments.valid.base_options", sgd(PickyClipvalueSGD), sgd(AccumulateOnceSGD)),
+        Fault("arguments.valid.base_options", sgd(PickyClipvalueSGD), plain),
+        Fault("arguments.valid.edges", sgd(EdgeShySGD), sgd(AccumulateOnceSGD)),
         *(
             Fault(f"arguments.rejects.{kind}", late, validating)
             for kind in ("learning_rate", "out_of_range", "base_option", "several_clipping_options", "unknown_keyword", "wrong_type")

@@ -57,3 +57,24 @@ def test_valid_base_options_set_at_most_one_clipping_option(kw):
 def test_wrappers_have_only_their_own_arguments():
     assert set(arguments.table("LossScaleOptimizer")) == {"initial_scale", "dynamic_growth_steps"}
     assert "clipnorm" in arguments.table("SGD") and "momentum" in arguments.table("SGD")
+
+
+@given(st.sampled_from(DOMAINS).flatmap(lambda d: st.tuples(st.just(d), d.inside())))
+def test_inside_values_are_valid_and_not_edges(dv):
+    d, v = dv
+    assert inside(d, v) and v not in d.edges(), (d, v)
+
+
+def test_every_finite_edge_is_enumerated_and_valid():
+    assert arguments.DECAY.edges() == [0.0, 1.0] and arguments.COUNT.edges() == [1]
+    assert arguments.POSITIVE.edges() == [] and arguments.FLAG.edges() == []
+    for d in DOMAINS:
+        assert all(inside(d, x) for x in d.edges()), d
+
+
+def test_edge_arguments_set_one_argument_each_with_what_it_needs():
+    edges = arguments.edge_arguments(arguments.BASE)
+    assert {"gradient_accumulation_steps": 1} in edges and {"weight_decay": 0.0} in edges
+    assert {"ema_momentum": 1.0, "use_ema": True} in edges
+    assert all(len(kw) == 1 or set(kw) - {"use_ema"} < {"ema_momentum", "ema_overwrite_frequency"} for kw in edges)
+    assert edges == arguments.edge_arguments(arguments.BASE)  # the same every run

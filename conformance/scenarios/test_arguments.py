@@ -3,12 +3,13 @@ accepted over its domain and kept; an invalid one raises ValueError or TypeError
 the optimizer is constructed, not at its first step."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import arguments, drive, equivalence
+from conformance import arguments, drive, equivalence, profiles
 from conformance.adapters import current as adapter
 from conformance.claims import BASE_DOCS, SEEDS, claim
 from conformance.errors import OptimizerRaised, Unsupported
@@ -84,30 +85,40 @@ def _rejected(case, names: list[str], what: str) -> None:
     equivalence.fail(case, case.grads[:1], f"{what} was accepted at construction; {then}", None)
 
 
+def _valid_problem(case, given_: dict) -> str | None:
+    """Why valid arguments `given_` fail the claim in `case` (rejected, not kept, or the first step
+    raised), or None."""
+    a = adapter()
+    try:
+        opt = case.setup.build()
+    except Exception as e:  # noqa: BLE001
+        return f"valid arguments {given_} were rejected: {type(e).__name__}: {str(e)[:300]}"
+    config = a.config(opt)
+    lost = {}
+    for k, v in given_.items():
+        found, held = _find(config, k)
+        if not found or not _same(held, v):
+            lost[k] = (v, held if found else "<missing>")
+    if lost:
+        return f"get_config() does not keep the arguments given (given, held): {lost}"
+    try:
+        drive.run(opt, a.variables(case.weights, case.dtype), case.grads[:1])
+    except OptimizerRaised as e:
+        return f"valid arguments {given_} were accepted, but the first step raised: {str(e)[:300]}"
+    return None
+
+
 def _valid_claim(kind: str, text: str, args_for):
     @claim(f"arguments.valid.{kind}",
-           f"Every {text} is accepted anywhere in its documented domain (edges included), kept in "
-           "get_config(), and the optimizer then takes a step without an error.", SOURCE)
+           f"Any combination of {text}s, each strictly inside its documented domain, is accepted, kept "
+           "in get_config(), and the optimizer then takes a step without an error (the domains' edges: "
+           "arguments.valid.edges).", SOURCE)
     @given(data=st.data())
     def test(spec, data):
         case, given_ = _draw_case(spec, data, arguments.valid_arguments(args_for(spec)))
-        a = adapter()
-        try:
-            opt = case.setup.build()
-        except Exception as e:  # noqa: BLE001
-            equivalence.fail(case, [], f"valid arguments {given_} were rejected: {type(e).__name__}: {str(e)[:300]}", None)
-        config = a.config(opt)
-        lost = {}
-        for k, v in given_.items():
-            found, held = _find(config, k)
-            if not found or not _same(held, v):
-                lost[k] = (v, held if found else "<missing>")
-        if lost:
-            equivalence.fail(case, [], f"get_config() does not keep the arguments given (given, held): {lost}", None)
-        try:
-            drive.run(opt, a.variables(case.weights, case.dtype), case.grads[:1])
-        except OptimizerRaised as e:
-            equivalence.fail(case, case.grads[:1], f"valid arguments {given_} were accepted, but the first step raised: {str(e)[:300]}", None)
+        problem = _valid_problem(case, given_)
+        if problem:
+            equivalence.fail(case, case.grads[:1], problem, None)
 
     test.__name__ = f"test_valid_{kind}"
     return test
@@ -140,6 +151,30 @@ def _base(spec):
 
 test_valid_own = _valid_claim("own", "optimizer-specific argument", _own)
 test_valid_base_options = _valid_claim("base_options", "base option (weight_decay, clipping, EMA, accumulation, loss_scale_factor)", _base)
+@claim("arguments.valid.edges",
+       "Every documented argument, optimizer-specific or base option, set alone to each end of its "
+       "documented domain that belongs to it (0 and 1 for a decay rate, 0 for an epsilon or a strength, "
+       "1 for a count) is accepted, kept in get_config(), and the optimizer then takes a step without "
+       "an error. Every example checks every edge, so the verdict does not depend on the draw.", SOURCE)
+@profiles.costly(5)  # each example builds and steps one optimizer per edge
+@given(data=st.data())
+def test_valid_edges(spec, data):
+    edges = arguments.edge_arguments({**_own(spec), **_base(spec)})
+    if not edges:
+        raise Unsupported(f"{spec.name} has no documented argument with a finite edge")
+    case, _ = _draw_case(spec, data, st.just({}))
+    inner = spec.kind != "wrapper"
+    failed = []
+    for kw in edges:
+        edge_case = replace(case, setup=case.setup.vary(extra=kw) if inner else case.setup.vary(own=kw))
+        problem = _valid_problem(edge_case, kw)
+        if problem:
+            failed.append((kw, edge_case, problem))
+    if failed:
+        listed = "; ".join(f"{', '.join(f'{k}={v!r}' for k, v in kw.items())}: {p}" for kw, _, p in failed)
+        equivalence.fail(failed[0][1], case.grads[:1], f"{len(failed)} of {len(edges)} edge values failed: {listed}", None)
+
+
 test_rejects_learning_rate = _rejection_claim(
     "learning_rate", "A negative, NaN or infinite learning_rate",
     lambda spec: st.sampled_from([-1e-3, -0.5, -10.0, math.nan, math.inf]).map(lambda v: {"learning_rate": v}), inner=True,
