@@ -48,7 +48,7 @@ class Saved:
     snap: drive.Snapshot
     ref_state: State
     iterations: int
-    lr: LearningRate
+    lr: LearningRate | None  # None where the optimizer's variables do not hold the learning rate
 
     def __repr__(self) -> str:  # hypothesis prints the drawn snapshot in a failing sequence
         return f"snapshot {self.number}"
@@ -144,13 +144,20 @@ def machine(spec: Spec) -> type[RuleBasedStateMachine]:
         def zero_step(self) -> None:
             self._step([np.zeros(w.shape) for w in self.a.values(self.vars)], f"zero-gradient step {self.iterations + 1}")
 
-        @precondition(lambda self: len(self.saved) < 3)
+        @precondition(lambda self: len(self.saved) < 3 and "snapshot" not in self.unavailable)
         @rule()
         def snapshot(self) -> None:
-            with self.a.keras_call("optimizer.save_own_variables(store)"):
-                blob = self.a.save_state(self.opt, "own_variables")
+            try:
+                with self.a.keras_call("optimizer.save_own_variables(store)"):
+                    blob = self.a.save_state(self.opt, "own_variables")
+            except Unsupported:  # Keras 2's legacy optimizers have no save_own_variables
+                self.unavailable.add("snapshot")
+                return
             n = len(self.saved) + 1
-            self.saved.append(Saved(n, blob, drive.snapshot(self.opt, self.vars), self.ref.state.copy(), self.iterations, self.lr))
+            # what a restore gives back is what the optimizer's variables hold: the learning rate
+            # in Keras 3, not in Keras 2 (discovered from the optimizer, not assumed)
+            lr = self.lr if self.a.learning_rate_saved(self.opt) else None
+            self.saved.append(Saved(n, blob, drive.snapshot(self.opt, self.vars), self.ref.state.copy(), self.iterations, lr))
             self.lines += [f"saved_{n} = {{}}", f"opt.save_own_variables(saved_{n})",
                            f"weights_{n} = [{self.a.REPRO.numpy.format(x='v')} for v in variables]"]
             RULES_TAKEN[0] += 1
@@ -163,8 +170,8 @@ def machine(spec: Spec) -> type[RuleBasedStateMachine]:
             self.a.load_state(self.opt, "own_variables", s.blob)
             self.lines += [f"opt.load_own_variables(saved_{s.number})",
                            f"for v, w in zip(variables, weights_{s.number}):", "    v.assign(w)"]
-            self.ref.state, self.iterations, self.lr = s.ref_state.copy(), s.iterations, s.lr
-            self.ref.lr = s.lr
+            self.ref.state, self.iterations = s.ref_state.copy(), s.iterations
+            self.lr = self.ref.lr = s.lr or self.lr
             self._same(f"restored snapshot {s.number}", drive.snapshot(self.opt, self.vars), s.snap)
 
         @precondition(lambda self: "from_config" not in self.unavailable)

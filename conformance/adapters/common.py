@@ -104,6 +104,15 @@ def set_learning_rate(opt: Any, value: float) -> None:
         opt.learning_rate = value
 
 
+def learning_rate_saved(opt: Any) -> bool:
+    """Whether the learning rate is one of `optimizer.variables`, so that save_own_variables and
+    load_own_variables carry it (a wrapper's: its inner optimizer's), or stays outside them."""
+    held = opt.variables() if callable(opt.variables) else opt.variables  # OptimizerV2: a method
+    ids = {id(v) for v in held}
+    owners = (opt, getattr(opt, "inner_optimizer", None))
+    return any(id(getattr(o, "_learning_rate", None)) in ids for o in owners if o is not None)
+
+
 def exclude_from_weight_decay(opt: Any, var_list: Sequence[Any] = (), var_names: Sequence[str] = ()) -> None:
     if not hasattr(opt, "exclude_from_weight_decay"):
         raise Unsupported(f"{type(opt).__name__} has no exclude_from_weight_decay()")

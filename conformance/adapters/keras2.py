@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from ..errors import Unsupported
 from . import common, keras2_legacy as legacy
-from .common import LAYOUT_SHAPES, StateVar, assign_weights, config, exclude_from_weight_decay, from_config, keras_call, np_dtype, set_learning_rate  # noqa: F401
+from .common import LAYOUT_SHAPES, StateVar, assign_weights, config, exclude_from_weight_decay, from_config, keras_call, learning_rate_saved, np_dtype, set_learning_rate  # noqa: F401
 
 keras = tf.keras
 GENERATION = "keras2"

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import Unsupported
 from . import common
-from .common import LAYOUT_SHAPES, StateVar, assign_weights, config, exclude_from_weight_decay, from_config, keras_call, np_dtype, set_learning_rate  # noqa: F401
+from .common import LAYOUT_SHAPES, StateVar, assign_weights, config, exclude_from_weight_decay, from_config, keras_call, learning_rate_saved, np_dtype, set_learning_rate  # noqa: F401
 
 GENERATION = "keras3"
 BASE_CLASS = keras.optimizers.Optimizer
