@@ -87,6 +87,13 @@ def cases(
     return case
 
 
+def checking(case: Case) -> Case:
+    """Mark `case`, a variant a claim built from the drawn one, as the case being checked: its
+    configuration is what a failure records and what a deviation's `match` reads."""
+    LAST[0] = case
+    return case
+
+
 def zeros_like(arrays: list[np.ndarray]) -> list[np.ndarray]:
     return [np.zeros_like(a) for a in arrays]
 

@@ -19,7 +19,7 @@ from keras import ops
 
 from conformance.catalogue import wrapper_spec
 from conformance.options import Options
-from tests.faulty import Fault, LossyLoad, keras_base, loss_scaled, sgd, spec
+from tests.faulty import Fault, LossyLoad, SkipsDecayOnZeroGradient, keras_base, loss_scaled, sgd, spec
 
 # Keeps Keras's epsilon inside the square root invisible in float32: the smallest drawn nonzero
 # gradient (6e-14) has a second moment near 1e-27, which 1e-36 moves by less than a rounding.
@@ -176,7 +176,11 @@ class L1IgnoringFtrl(Misreading, keras.optimizers.Ftrl):
         return {"l1_regularization_strength": 0.0}
 
 
-class EpsilonGradientRMSprop(keras.optimizers.RMSprop):
+class ZeroSafeRMSprop(SkipsDecayOnZeroGradient, keras.optimizers.RMSprop):
+    """Conforming double: RMSprop without weight decay on a zero-gradient step."""
+
+
+class EpsilonGradientRMSprop(ZeroSafeRMSprop):
     """Adds epsilon to the gradient, so an all-zero gradient still moves the weights."""
 
     def update_step(self, gradient, variable, learning_rate):
@@ -304,7 +308,7 @@ def family_faults() -> list[Fault]:
         _pair(traj, ZeroStartAdagrad, {"initial_accumulator_value": 0.5, **tiny}),
         _pair(traj, RhoIgnoringAdadelta, {"rho": 0.5}),
         _pair(traj, L1IgnoringFtrl, {"l1_regularization_strength": 0.05}),
-        _pair("zero_grad.weights_unchanged", EpsilonGradientRMSprop),
+        Fault("zero_grad.weights_unchanged", spec(EpsilonGradientRMSprop), spec(ZeroSafeRMSprop)),
         _pair(traj, UncenteredRMSprop, {"centered": True, "rho": 0.5, **tiny}),
         _pair(traj, SwappedRhoRMSprop, {"rho": 0.75, **tiny}),
         _pair(traj, DefaultThresholdAdafactor, {"clip_threshold": 0.5, "epsilon_1": ADAFACTOR_EPSILON_1}),
