@@ -66,3 +66,16 @@ def test_pairing_reports_a_slot_keras_lacks():
     ref = options.init(adam, {}, Options(), a.values(vs))
     _, missing = pairing.pair(adam, ref, a.state(opt))
     assert missing == ["v0_momentum", "v0_velocity"]
+
+
+def test_learning_rate_saved_says_whether_the_optimizer_variables_hold_it():
+    import keras
+
+    def built(opt):
+        opt.build(a.variables([np.ones(2)], "float32"))
+        return opt
+
+    assert a.learning_rate_saved(built(keras.optimizers.Adam(0.1)))  # Keras 3: a variable of the optimizer
+    assert a.learning_rate_saved(built(keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1))))
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    assert not a.learning_rate_saved(built(keras.optimizers.SGD(schedule)))  # a schedule is no variable
