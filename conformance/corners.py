@@ -30,7 +30,7 @@ from random import Random
 from typing import Any, Callable, TypeVar
 
 from hypothesis import example, note, reject, settings
-from hypothesis.control import current_build_context
+from hypothesis.control import BuildContext, current_build_context
 from hypothesis.errors import StopTest
 from hypothesis.internal.conjecture.data import ConjectureData
 from hypothesis.internal.conjecture.providers import PrimitiveProvider
@@ -65,8 +65,12 @@ class CornerProvider(PrimitiveProvider):
         if max_value is None:
             return lo
         if max_value - lo < SMALL_RANGE:
-            return self.random.randint(lo, max_value)
+            return self._choose(lo, max_value)
         return int(self._place(lo, max_value))
+
+    def _choose(self, lo: int, hi: int) -> int:
+        """One of a few alternatives (a `one_of` branch, a `sampled_from` element, a small count)."""
+        return self.random.randint(lo, hi)
 
     def draw_float(self, *, min_value: float = -math.inf, max_value: float = math.inf, allow_nan: bool = True,
                    smallest_nonzero_magnitude: float) -> float:
@@ -91,6 +95,13 @@ class CornerProvider(PrimitiveProvider):
         if self.place == "near lower":
             return lo + (hi - lo) * NEAR_LOWER
         return lo + (hi - lo) * 0.75
+
+
+def fixed_draw(strategy: SearchStrategy, provider: type[PrimitiveProvider] = CornerProvider, **provider_kw: Any) -> Any:
+    """`strategy`'s value as `provider` (by default corner `corner`'s) draws it, outside any test."""
+    cd = ConjectureData(random=Random(0), provider=provider, provider_kw=provider_kw)
+    with BuildContext(cd, is_final=False, wrapped_test=None):
+        return cd.draw(strategy)
 
 
 class CornerData:

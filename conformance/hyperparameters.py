@@ -67,16 +67,16 @@ def hyperparameters(name: str) -> st.SearchStrategy[dict]:
     return st.fixed_dictionaries({}, optional=fields)
 
 
-_lr_value = st.floats(1e-4, 0.3)
+lr_values = st.floats(1e-4, 0.3)
 learning_rates: st.SearchStrategy[LearningRate] = st.one_of(
-    st.builds(lambda v: LearningRate("constant", {"value": v}), _lr_value),
-    st.builds(lambda v: LearningRate("callable", {"value": v}), _lr_value),
+    st.builds(lambda v: LearningRate("constant", {"value": v}), lr_values),
+    st.builds(lambda v: LearningRate("callable", {"value": v}), lr_values),
     st.builds(
         lambda v, steps, rate, stair: LearningRate(
             "ExponentialDecay",
             {"initial_learning_rate": v, "decay_steps": steps, "decay_rate": rate, "staircase": stair},
         ),
-        _lr_value,
+        lr_values,
         st.integers(1, 3),
         st.floats(0.1, 0.99),
         st.booleans(),
@@ -86,7 +86,7 @@ learning_rates: st.SearchStrategy[LearningRate] = st.one_of(
             "InverseTimeDecay",
             {"initial_learning_rate": v, "decay_steps": steps, "decay_rate": rate},
         ),
-        _lr_value,
+        lr_values,
         st.integers(1, 3),
         st.floats(0.1, 2.0),
     ),
@@ -95,7 +95,7 @@ learning_rates: st.SearchStrategy[LearningRate] = st.one_of(
             "PiecewiseConstantDecay", {"boundaries": [b], "values": [a, c]}
         ),
         st.integers(0, 3),
-        _lr_value,
-        _lr_value,
+        lr_values,
+        lr_values,
     ),
 )

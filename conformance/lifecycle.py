@@ -20,16 +20,17 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from . import drive
+from . import anchors, drive
 from .adapters import current as adapter
 from .catalogue import Spec
 from .compare import Comparison
+from .corners import fixed_draw
 from .errors import ClaimFailed, Unsupported
-from .learning_rates import LearningRate
+from .learning_rates import LearningRate, configurable
 from .options import Options
 from .reference.core import State
 from .reproducer import array_code
-from .strategies import FLOAT32, array, cases, shapes
+from .strategies import FLOAT32, Case, array, cases, checking, shapes
 from .trajectory import Reference
 
 MAX_VARIABLES = 4
@@ -37,6 +38,13 @@ MAX_VARIABLES = 4
 LEARNING_RATE_FACTORS = st.sampled_from([0.1, 0.5, 2.0, 10.0])
 # Rules taken so far in this process: the examples-per-second measure counts them.
 RULES_TAKEN = [0]
+# The fixed rule sequences every anchor runs before the random machine does (`scripted`): every
+# rule once on the first two anchors, steps around a zero step on the others (whose findings are
+# the update rule's).
+SCRIPT = ("step", "snapshot", "zero_step", "step", "restore", "set_learning_rate", "step", "save_and_load", "step",
+          "reinstantiate", "step", "grow", "step")
+SHORT_SCRIPT = ("step", "zero_step", "step", "step")
+FIXED_ARGUMENTS = {"factor": 0.1}
 
 
 @dataclass
@@ -56,12 +64,10 @@ class Saved:
 
 def _plain(setup: Any) -> Any:
     """The setup without base options other than weight decay (each has its own claims; weight
-    decay is some optimizers' default) and with a constant learning rate
-    where it was a callable (whose get_config is a finding of the reset claims, not of this one)."""
+    decay is some optimizers' default) and without a callable learning rate (learning_rates.configurable)."""
     if setup.variant is None:
         return setup
-    lr = LearningRate("constant", {"value": setup.lr.value(0)}) if setup.lr.kind == "callable" else setup.lr
-    return setup.vary(opts=Options(weight_decay=setup.opts.weight_decay), lr=lr)
+    return setup.vary(opts=Options(weight_decay=setup.opts.weight_decay), lr=configurable(setup.lr))
 
 
 def machine(spec: Spec) -> type[RuleBasedStateMachine]:
@@ -250,3 +256,42 @@ def machine(spec: Spec) -> type[RuleBasedStateMachine]:
 
     Lifecycle.__name__ = Lifecycle.__qualname__ = f"Lifecycle_{spec.name.replace('.', '_').replace(':', '_')}"
     return Lifecycle
+
+
+class ScriptedData:
+    """`st.data()` for a scripted rule: the anchor's gradients for the variables it has, anything
+    else (a new variable, which snapshot to restore) drawn by corner 0."""
+
+    def __init__(self, grads: list[np.ndarray]) -> None:
+        self.grads = grads
+
+    def draw(self, strategy: st.SearchStrategy, label: str = "") -> Any:
+        if label.startswith("gradient v") and int(label[len("gradient v"):]) < len(self.grads):
+            return self.grads[int(label[len("gradient v"):])]
+        return fixed_draw(strategy, corner=0)
+
+
+def scripted(spec: Spec) -> None:
+    """Each of `spec`'s float32 anchors through a fixed rule sequence (SCRIPT, SHORT_SCRIPT), with
+    the machine's checks after every rule: what the machine's random walks reach in some runs only."""
+    cls = machine(spec)
+    for n, p in enumerate(anchors.anchors(spec, FLOAT32)):
+        case = p.case(anchors.steps_between(1, 3), MAX_VARIABLES - 1)
+        case = checking(Case(_plain(case.setup), case.dtype, case.weights, case.grads))
+        script = SCRIPT if n < 2 else SHORT_SCRIPT
+        m = cls()
+        taken = ["start"]
+        try:
+            m.start(case=case)
+            for name in script:
+                rule = next(r for r in m.rules if r.function.__name__ == name)
+                if all(pre(m) for pre in rule.preconditions):
+                    grads = case.grads[sum(t == "step" for t in taken) % len(case.grads)]
+                    taken.append(name)
+                    rule.function(m, **{k: ScriptedData(grads) if k == "data" else FIXED_ARGUMENTS[k] for k in rule.arguments})
+                m.stable()
+        except ClaimFailed as e:
+            e.add_note(f"Anchor {n} ({p.name}, {p.pattern} data), fixed rule sequence: {', '.join(taken)}")
+            raise
+        finally:
+            m.teardown()

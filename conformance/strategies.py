@@ -31,6 +31,8 @@ MAGNITUDES = {
 DRAWN = [0]
 # The case drawn last: after a failure, hypothesis's final replay leaves the minimal one here.
 LAST: list = [None]
+# The anchor (conformance/anchors.py) whose case `cases` gives instead of drawing one, while it draws.
+ANCHOR: list = [None]
 
 shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=4)
 
@@ -73,15 +75,19 @@ def cases(
 ) -> Case:
     """A case of `spec`; `configure(draw, setup)` may re-make the setup (the option a claim is about),
     so that the case, its reproducer and its recorded configuration hold what was run."""
-    setup = draw(spec.setups, label="setup")
-    if configure is not None:
-        setup = configure(draw, setup)
-    dtype = draw(st.sampled_from(dtypes), label="dtype")
-    var_shapes = draw(st.lists(shapes, min_size=1, max_size=max_vars), label="shapes")
-    weights = [draw(array(s, dtype, zeros=False), label=f"weight v{i}") for i, s in enumerate(var_shapes)]
-    steps = draw(st.integers(min_steps, max_steps), label="steps")
-    grads = [[draw(array(s, dtype)) for s in var_shapes] for _ in range(steps)]
-    case = Case(setup, dtype, weights, grads)
+    if ANCHOR[0] is not None:
+        anchor = ANCHOR[0].case(spec, dtypes, min_steps, max_steps, max_vars)
+        case = Case(configure(draw, anchor.setup) if configure else anchor.setup, anchor.dtype, anchor.weights, anchor.grads)
+    else:
+        setup = draw(spec.setups, label="setup")
+        if configure is not None:
+            setup = configure(draw, setup)
+        dtype = draw(st.sampled_from(dtypes), label="dtype")
+        var_shapes = draw(st.lists(shapes, min_size=1, max_size=max_vars), label="shapes")
+        weights = [draw(array(s, dtype, zeros=False), label=f"weight v{i}") for i, s in enumerate(var_shapes)]
+        steps = draw(st.integers(min_steps, max_steps), label="steps")
+        grads = [[draw(array(s, dtype)) for s in var_shapes] for _ in range(steps)]
+        case = Case(setup, dtype, weights, grads)
     DRAWN[0] += 1
     LAST[0] = case
     return case

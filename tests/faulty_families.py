@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import keras
 from keras import ops
 
-from conformance.catalogue import wrapper_spec
+from conformance.catalogue import user_spec, wrapper_spec
 from conformance.options import Options
 from tests.faulty import Fault, LossyLoad, SkipsDecayOnZeroGradient, keras_base, loss_scaled, sgd, spec
 
@@ -97,6 +97,18 @@ class SwappedBetasAdam(Misreading, keras.optimizers.Adam):
 
     def misread(self):
         return {"beta_1": self.beta_2, "beta_2": self.beta_1}
+
+
+class HalvedEpsilonAdam(Misreading, keras.optimizers.Adam):
+    """Uses half its epsilon: invisible unless epsilon is large beside sqrt(v) (the anchors with
+    epsilon at the top of its range, or one tiny gradient element, show it on every run)."""
+
+    def misread(self) -> dict[str, Any]:
+        return {"epsilon": self.epsilon / 2}
+
+
+class DrawnAdam(keras.optimizers.Adam):
+    """Adam itself as a user class: its hyperparameters are drawn (and anchored) like a subclass's."""
 
 
 class ForgetfulAdam(Amnesiac, keras.optimizers.Adam):
@@ -298,6 +310,7 @@ def family_faults() -> list[Fault]:
         _pair(traj, UncorrectedAdam),
         _pair(traj, SwappedBetasAdam),
         _pair(traj, ForgetfulAdam),
+        Fault(traj, user_spec(f"{__name__}:HalvedEpsilonAdam"), user_spec(f"{__name__}:DrawnAdam")),
         _pair(own, LossyLoadAdam),
         _pair(hps, ForgetfulConfigAdam, {"beta_2": 0.75}),
         _pair(traj, DoubleDecayAdamW, opts=decay),

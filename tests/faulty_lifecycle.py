@@ -20,8 +20,20 @@ class StaleLearningRateSGD(keras.optimizers.SGD):
         super().update_step(gradient, variable, self._built_lr)
 
 
+class StickyIterationsSGD(keras.optimizers.SGD):
+    """Restores every variable from load_own_variables except its iteration counter: only a
+    snapshot, a step, then a restore show it (the anchors' fixed rule sequence has them in that
+    order on every run; random walks reach it in some runs only)."""
+
+    def load_own_variables(self, store):
+        keep = int(ops.convert_to_numpy(self.iterations))
+        super().load_own_variables(store)
+        self.iterations.assign(keep)
+
+
 def lifecycle_faults() -> list[Fault]:
     plain = sgd(keras.optimizers.SGD, MOMENTUM)
     return [
         Fault("lifecycle.model", sgd(StaleLearningRateSGD, MOMENTUM), plain),
+        Fault("lifecycle.model", sgd(StickyIterationsSGD, MOMENTUM), plain),
     ]

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from random import Random
-
 import hypothesis
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
-from hypothesis.control import BuildContext
-from hypothesis.internal.conjecture.data import ConjectureData
 
 from conformance import catalogue, corners, strategies
 from conformance.claims import _draws_data
@@ -25,9 +21,7 @@ def _rare_fault(data) -> None:
 
 
 def draw_corner(strategy, corner: int):
-    cd = ConjectureData(random=Random(0), provider=corners.CornerProvider, provider_kw={"corner": corner})
-    with BuildContext(cd, is_final=False, wrapped_test=None):
-        return cd.draw(strategy)
+    return corners.fixed_draw(strategy, corner=corner)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -24,4 +24,5 @@ STEPS = 8
     SOURCE,
 )
 def test_lifecycle(spec):
+    lifecycle.scripted(spec)  # the anchors through fixed sequences first: every run checks them
     run_state_machine_as_test(lifecycle.machine(spec), settings=settings(stateful_step_count=STEPS))

@@ -1,9 +1,13 @@
-"""Reference trajectories: Keras follows the published algorithm, state included (seed 004)."""
+"""Reference trajectories: Keras follows the published algorithm, state included (seed 004).
+
+Every claim here checks the optimizer's anchors first (conformance/anchors.py): what an update rule's
+findings hinge on (a hyperparameter at the top of its range, a lone small gradient element) is
+checked on every run, not left to the draw."""
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import trajectory
+from conformance import anchors, trajectory
 from conformance.claims import SEEDS, claim
 from conformance.strategies import FLOAT32, FLOAT64, LOW_PRECISION, cases
 
@@ -16,6 +20,7 @@ SOURCE = SEEDS["004"] + "; the Keras optimizer docs (keras.io/api/optimizers/<na
     "reference implementation of the documented algorithm, and the state carries over between steps.",
     SOURCE,
 )
+@anchors.with_anchors
 @given(data=st.data())
 def test_trajectory(spec, data):
     trajectory.check(data.draw(cases(spec, FLOAT32), label="case"))
@@ -27,6 +32,7 @@ def test_trajectory(spec, data):
     "reference within float64 precision (hyperparameters and learning rate included).",
     SOURCE,
 )
+@anchors.with_anchors
 @given(data=st.data())
 def test_trajectory_float64(spec, data):
     trajectory.check(data.draw(cases(spec, FLOAT64), label="case"))
@@ -38,6 +44,7 @@ def test_trajectory_float64(spec, data):
     "precision of the dtype.",
     SOURCE,
 )
+@anchors.with_anchors
 @given(data=st.data())
 def test_trajectory_low_precision(spec, data):
     trajectory.check(data.draw(cases(spec, LOW_PRECISION), label="case"))
