@@ -14,12 +14,15 @@ first, as explicit examples:
   and the last of every set of alternatives); a constant learning rate at the top of its range,
   default base options. A spec of one configuration (a factory, a fixed spec) keeps it;
 - data, on a (3, 3) and a (3,) variable: `spread` (weights across [-1, 1], gradients of unequal
-  elements at the dtype's middle, smallest and largest magnitude in turn) for every configuration;
+  elements at the dtype's middle, smallest and largest magnitude in turn, the matrix's last row
+  and column zero) for every configuration;
   for the defaults also `sparse` (zero weights, one gradient element of half the dtype's smallest
   magnitude in a zero matrix, then zero gradients) and `ladder` (gradient elements from the
   smallest magnitude down past float16's smallest subnormal, a factor 4 a rung, then zeros).
 
-The first anchor, for a claim that takes only one, is the "every hyperparameter at the top" one.
+Claims too costly for corners (claims.claim) check the first two anchors ("every hyperparameter at
+the top of its range" and "defaults", on spread data) besides their drawn examples; in them,
+replicated claims give each replica its own multiple of one gradient (`replica_values`).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from .learning_rates import LearningRate
 F = TypeVar("F", bound=Callable)
 
 MOST = 40  # explicit anchor examples a claim gets; a spec with fewer anchors skips the rest
+COSTLY = 2  # those a claim too costly for corners gets: every hyperparameter at the top, the defaults
 SHAPES = ((3, 3), (3,))
 
 
@@ -83,8 +87,18 @@ def _data(pattern: str, dtype: str, steps: int) -> tuple[list[np.ndarray], list[
         rungs = [small * (-0.25) ** np.arange(k, k + int(np.prod(s))).reshape(s) for k, s in zip((0, 9), SHAPES)]
         return ramp, [[r * (-1) ** t for r in rungs] if t < 2 else [np.zeros(s) for s in SHAPES] for t in range(steps)]
     magnitudes = (1.0, small, large)
-    grads = [[np.roll(r, t + 1) * magnitudes[t % 3] * (-1) ** t for r in ramp] for t in range(steps)]
+    grads = [[_blank_last_row_and_column(np.roll(r, t + 1)) * magnitudes[t % 3] * (-1) ** t for r in ramp] for t in range(steps)]
     return ramp, grads
+
+
+def _blank_last_row_and_column(g: np.ndarray) -> np.ndarray:
+    """`g` with its last row and column zero where it is a matrix: a factored second moment
+    (Adafactor's) then has rows and columns that only epsilon feeds."""
+    if g.ndim >= 2:
+        g = g.copy()
+        g[..., -1, :] = 0.0
+        g[..., :, -1] = 0.0
+    return g
 
 
 @dataclass(frozen=True)
@@ -164,6 +178,16 @@ class AnchorData(CornerData):
         p = found[self.index]
         note(f"anchor {self.index}: {p.name}, {p.dtype}, {p.pattern} data")
         return p.case(steps_between(min_steps, max_steps), max_vars)
+
+
+    def replica_values(self, shape: tuple[int, ...], dtype: str, replicas: int, t: int) -> list[np.ndarray]:
+        """One variable's gradients at step `t` on each replica: replica r gets r + 1 times a ramp of
+        non-zero elements at the dtype's middle magnitude, so that no two replicas agree and none is
+        negligible beside another (a replica-local accumulator or clipping shows)."""
+        mags = strategies.MAGNITUDES[dtype]
+        n = int(np.prod(shape))
+        ramp = np.roll(np.linspace(0.125, 1.0, n) * (-1.0) ** np.arange(n), t).reshape(shape) * mags[len(mags) // 2]
+        return [ramp * (r + 1) / replicas for r in range(replicas)]
 
 
 def with_anchors(test: F, count: int = MOST) -> F:

@@ -43,6 +43,12 @@ def claim(id: str, text: str, source: str) -> Callable[[F], F]:
     def mark(fn: F) -> F:
         if _draws_data(fn):
             fn = corners.with_corners(fn)
+            if not getattr(fn, "hypothesis_explicit_examples", None):
+                # A costly claim (too few examples for corners) checks its first two anchors instead:
+                # every hyperparameter at the top of its range, and the defaults.
+                from . import anchors
+
+                fn = anchors.with_anchors(fn, anchors.COSTLY)
         fn.claim = c  # type: ignore[attr-defined]
         return pytest.mark.claim(c)(fn)
 

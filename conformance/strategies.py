@@ -137,7 +137,9 @@ def replica_gradients(
     for t in range(steps):
         by_var = []
         for i, s in enumerate(shapes):
-            if comparable:
+            if ANCHOR[0] is not None:
+                drawn = ANCHOR[0].replica_values(s, dtype, replicas, t)
+            elif comparable:
                 m = draw(st.sampled_from(MAGNITUDES[dtype]), label=f"step {t + 1} v{i} magnitude")
                 drawn = [draw(moderate(s), label=f"step {t + 1} replica {r} v{i}") * m for r in range(replicas)]
             else:

@@ -62,7 +62,9 @@ def test_data_patterns():
     tiny = np.abs(np.concatenate([g.ravel() for g in grads[0]]))
     assert tiny.max() == 1e-2 and 0 < tiny.min() < 6e-8  # down past float16's smallest subnormal
     weights, grads = anchors._data("spread", "float32", 3)
-    assert len(np.unique(grads[0][0])) == grads[0][0].size  # unequal elements
+    inner = grads[0][0][:-1, :-1]
+    assert len(np.unique(inner)) == inner.size and np.all(inner != 0)  # unequal elements
+    assert not np.any(grads[0][0][-1]) and not np.any(grads[0][0][:, -1])  # but a zero last row and column
     assert [float(np.max(np.abs(g[0]))) for g in grads] == [1.0, 1e-6, 1e6]
 
 
@@ -88,8 +90,8 @@ def test_the_lifecycle_script_takes_every_anchor_through_snapshot_step_restore()
     lifecycle.scripted(sgd(keras.optimizers.SGD, {"momentum": 0.5}))
 
 
-def test_the_update_rule_claims_carry_the_anchors_and_the_unbuilt_ones_the_first():
-    from conformance.scenarios import test_distributed, test_independent, test_reference
+def test_the_update_rule_claims_carry_the_anchors_and_the_costly_ones_the_first():
+    from conformance.scenarios import test_distributed, test_independent, test_reference, test_zero_grad
 
     def anchored(test) -> list[int]:
         return sorted(e.kwargs["data"].index for e in getattr(test, "hypothesis_explicit_examples", []) if isinstance(e.kwargs["data"], anchors.AnchorData))
@@ -97,7 +99,17 @@ def test_the_update_rule_claims_carry_the_anchors_and_the_unbuilt_ones_the_first
     for test in (test_reference.test_trajectory, test_reference.test_trajectory_float64, test_reference.test_trajectory_low_precision,
                  test_independent.test_torch, test_independent.test_optax):
         assert anchored(test) == list(range(anchors.MOST))
-    assert anchored(test_distributed.test_mirrored_unbuilt_compiled) == [0]
-    assert anchored(test_distributed.test_mirrored_plain_compiled) == []
+    # claims too costly for corners check the first anchor (claims.claim)
+    assert anchored(test_distributed.test_mirrored_unbuilt_compiled) == list(range(anchors.COSTLY))
+    assert anchored(test_distributed.test_mirrored_plain_compiled) == list(range(anchors.COSTLY))
+    assert not anchored(test_zero_grad.test_weights_unchanged)  # it has corners
     # the most anchors any built-in has fit in MOST (the rest of a claim's explicit examples are skipped)
     assert max(len(anchors.anchors(s, ("float16", "bfloat16"))) for s in catalogue.builtin_specs()) <= anchors.MOST
+
+
+def test_an_anchor_gives_replicas_unequal_gradients_none_negligible():
+    a = anchors.AnchorData(0)
+    values = a.replica_values((3, 2), "float32", 3, 1)
+    assert all(np.all(v != 0) for v in values)
+    assert len({v.tobytes() for v in values}) == 3
+    assert np.max(np.abs(values[2])) / np.max(np.abs(values[0])) == 3.0

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import anchors, profiles, results, strategies
+from conformance import profiles, results, strategies
 from conformance.claims import SEEDS, claim
 from conformance.compare import Comparison
 from conformance.distributed import MAX_REPLICAS, host, jobs, scripts
@@ -149,11 +149,6 @@ def _replicas_claim(kind: str, option: str, built: bool, compiled: bool):
         _, job = _draw_job(data, spec, option, REPLICAS[kind], built, compiled)
         ask(kind, {**job, "job": "replicas"}, _script(kind, job))
 
-    if not built:
-        # What the first replicated step must build is the optimizer's state, which some
-        # configurations lack (SGD without momentum): the anchor with every hyperparameter at the
-        # top of its range has the most, and every run checks it.
-        test = anchors.with_anchors(test, 1)
     test.__name__ = "test_" + name.replace(".", "_")
     return test
 
