@@ -212,7 +212,10 @@ def main(argv: list[str] | None = None) -> int:
             from .rejudge import rejudge
 
             for r in runs:
-                changed = rejudge(r.info, r.records, *([] if str(args.rejudge) == "-" else [args.rejudge]))
+                try:
+                    changed = rejudge(r.info, r.records, *([] if str(args.rejudge) == "-" else [args.rejudge]))
+                except (ValueError, OSError) as e:  # not an expectations file (TOML errors are ValueErrors)
+                    raise UsageError(f"--rejudge {args.rejudge}: not a readable expectations file ({e})") from None
                 r.notes.append(f"re-judged against the current expectations: {changed} verdict(s) changed")
         merged = merge(runs)
         for path, text in ((args.out, lambda: json.dumps(merged, indent=1) + "\n"),

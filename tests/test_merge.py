@@ -128,6 +128,14 @@ def test_usage_errors_are_one_line_and_exit_2(args, words):
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
+def test_rejudge_with_a_file_that_is_not_an_expectations_file_is_a_usage_error(tmp_path, capsys):
+    results = tmp_path / "r.jsonl"
+    results.write_text(json.dumps(info("3.15.1", "tensorflow")) + "\n")
+    assert merge.main([str(results), "--rejudge", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert "not a readable expectations file" in err and "Traceback" not in err
+
+
 def test_files_without_run_info_only_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "x.jsonl").write_text('{"optimizer": "Adam"}\n')
     assert merge.main([str(tmp_path)]) == 2
