@@ -57,3 +57,21 @@ def test_two_seeds_and_orders_give_the_same_verdicts(two_runs):
     assert len(first) >= 20, first
     assert differences(first, second) == []
     assert {"pass", "deviation"} <= set(first.values())  # the slice covers both outcomes
+
+
+@pytest.mark.parametrize("profile, derandomized", [("dev", True), ("ci", True), ("thorough", False)])
+def test_costly_claims_take_their_examples_from_the_claim_not_the_seed(profile, derandomized):
+    # two to five examples: a seed would decide whether a rare case is drawn, so dev and ci fix them
+    from hypothesis import settings
+
+    from conformance import profiles
+
+    before = settings._current_profile  # noqa: SLF001 - restored below
+    settings.load_profile(profile)
+    try:
+        costly = profiles.costly(5)
+    finally:
+        settings.load_profile(before)
+    assert costly.derandomize is derandomized
+    assert costly.database is None or not derandomized
+    assert costly.max_examples == max(2, settings.get_profile(profile).max_examples // 5)
