@@ -220,7 +220,7 @@ def _recompile_claim(way: str):
         case = data.draw(cases(spec, FLOAT32, max_steps=1, configure=configure), label="case")
         kernel, bias, batch, rounds = data.draw(fit_data(), label="data")
         a = adapter()
-        old = case.setup.build()
+        old = drive.construct(case)
         model = a.dense_model(kernel, bias, "float32", old)
         a.fit(model, *rounds[0][:2], rounds[0][2], batch)
         new = WAYS[way](case, old)

@@ -39,7 +39,7 @@ def _on_variables(case, mechanism: str):
 def _in_model(case, mechanism: str):
     """An optimizer compiled into a model; saving writes a .keras file and loads it back."""
     a = adapter()
-    opt = case.setup.build()
+    opt = drive.construct(case)
     model, vars_ = a.model_holding(case.weights, case.dtype, opt)
 
     def save():
