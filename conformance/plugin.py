@@ -127,6 +127,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("filterwarnings", "ignore:The object being serialized includes a `lambda`:UserWarning")
     config.addinivalue_line("filterwarnings", "ignore:Skipping variable loading:UserWarning")
     profiles.limit_shrinking(profiles.current(), config.getoption("shrink_budget"))
+    profiles.without_local_constants()
     config.stash[_KEY] = _State(config)
 
 

@@ -33,6 +33,18 @@ def limit_shrinking(profile: str, budget: int | None) -> None:
         engine.MAX_SHRINKING_SECONDS = seconds
 
 
+def without_local_constants() -> None:
+    """Draw only from the strategies and the seed. Hypothesis mixes into its draws constants found
+    in the project's loaded modules, a pool that grows as modules are imported: the tests an xdist
+    worker had run before a claim changed that claim's examples, even derandomized (Keras 2's
+    legacy.Nadam drew a learning-rate schedule in reset.same_arguments_recompile_fit run alone, and
+    none after the other recompile claims)."""
+    from hypothesis.internal.conjecture import providers
+
+    empty = providers.Constants()
+    providers._get_local_constants = lambda: empty  # noqa: SLF001 - no setting switches it off
+
+
 def current() -> str:
     return settings._current_profile  # noqa: SLF001 - the name hypothesis loaded last
 

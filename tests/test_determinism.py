@@ -75,3 +75,16 @@ def test_costly_claims_take_their_examples_from_the_claim_not_the_seed(profile, 
     assert costly.derandomize is derandomized
     assert costly.database is None or not derandomized
     assert costly.max_examples == max(2, settings.get_profile(profile).max_examples // 5)
+
+
+def test_draws_take_no_constants_from_the_loaded_modules():
+    # hypothesis's pool of constants from local modules grows as modules are imported, so the tests
+    # a worker ran before a claim would change its examples
+    from hypothesis.internal.conjecture import providers
+
+    from conformance import profiles
+
+    profiles.without_local_constants()
+    import conformance.anchors  # noqa: F401 - a module full of float constants
+
+    assert len(providers._get_local_constants()) == 0  # noqa: SLF001
