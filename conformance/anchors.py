@@ -179,7 +179,6 @@ class AnchorData(CornerData):
         note(f"anchor {self.index}: {p.name}, {p.dtype}, {p.pattern} data")
         return p.case(steps_between(min_steps, max_steps), max_vars)
 
-
     def replica_values(self, shape: tuple[int, ...], dtype: str, replicas: int, t: int) -> list[np.ndarray]:
         """One variable's gradients at step `t` on each replica: replica r gets r + 1 times a ramp of
         non-zero elements at the dtype's middle magnitude, so that no two replicas agree and none is
