@@ -35,7 +35,7 @@ from hypothesis import example, note, reject
 from hypothesis.internal.conjecture.data import ConjectureData
 from hypothesis.strategies import SearchStrategy
 
-from . import strategies
+from . import running, strategies
 from .catalogue import Setup, Spec
 from .corners import CornerData, CornerProvider, fixed_draw
 from .hyperparameters import lr_values
@@ -44,7 +44,7 @@ from .learning_rates import LearningRate
 F = TypeVar("F", bound=Callable)
 
 MOST = 40  # explicit anchor examples a claim gets; a spec with fewer anchors skips the rest
-COSTLY = 2  # those a claim too costly for corners gets: every hyperparameter at the top, the defaults
+COSTLY = 1  # those a claim too costly for corners gets: every hyperparameter at the top (the defaults are a condition)
 SHAPES = ((3, 3), (3,))
 
 
@@ -153,31 +153,24 @@ def steps_between(min_steps: int, max_steps: int) -> int:
     return max(min_steps, min(max_steps, 3))
 
 
-class AnchorData(CornerData):
-    """Stands for `st.data()` in anchor `index`: `strategies.cases` gives that anchor's case; any other
-    draw is corner 0's."""
-
-    def __init__(self, index: int) -> None:
-        super().__init__(0)
-        self.index = index
-
-    def __repr__(self) -> str:
-        return f"anchor({self.index})"
+class FixedData(CornerData):
+    """Stands for `st.data()` in a fixed example (an anchor, a condition): while it draws,
+    `strategies.cases` gives `self.case(...)` instead of drawing one, and replicated gradients are
+    `self.replica_values(...)`; any other draw is made by the provider's fixed rule."""
 
     def draw(self, strategy: SearchStrategy, label: Any = None) -> Any:
-        strategies.ANCHOR[0] = self
+        rc = running.current()
+        previous, rc.fixed = rc.fixed, self
         try:
             return super().draw(strategy, label)
         finally:
-            strategies.ANCHOR[0] = None
+            rc.fixed = previous
 
     def case(self, spec: Spec, dtypes: tuple[str, ...], min_steps: int, max_steps: int, max_vars: int) -> strategies.Case:
-        found = anchors(spec, dtypes)
-        if self.index >= len(found):  # this spec has fewer anchors: the example does not exist here
-            reject()
-        p = found[self.index]
-        note(f"anchor {self.index}: {p.name}, {p.dtype}, {p.pattern} data")
-        return p.case(steps_between(min_steps, max_steps), max_vars)
+        raise NotImplementedError
+
+    def checked(self, case: strategies.Case) -> None:
+        """Called with the case once the claim has configured it (its own option added)."""
 
     def replica_values(self, shape: tuple[int, ...], dtype: str, replicas: int, t: int) -> list[np.ndarray]:
         """One variable's gradients at step `t` on each replica: replica r gets r + 1 times a ramp of
@@ -187,6 +180,25 @@ class AnchorData(CornerData):
         n = int(np.prod(shape))
         ramp = np.roll(np.linspace(0.125, 1.0, n) * (-1.0) ** np.arange(n), t).reshape(shape) * mags[len(mags) // 2]
         return [ramp * (r + 1) / replicas for r in range(replicas)]
+
+
+class AnchorData(FixedData):
+    """Stands for `st.data()` in anchor `index`; any other draw is corner 0's."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(0)
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"anchor({self.index})"
+
+    def case(self, spec: Spec, dtypes: tuple[str, ...], min_steps: int, max_steps: int, max_vars: int) -> strategies.Case:
+        found = anchors(spec, dtypes)
+        if self.index >= len(found):  # this spec has fewer anchors: the example does not exist here
+            reject()
+        p = found[self.index]
+        note(f"anchor {self.index}: {p.name}, {p.dtype}, {p.pattern} data")
+        return p.case(steps_between(min_steps, max_steps), max_vars)
 
 
 def with_anchors(test: F, count: int = MOST) -> F:

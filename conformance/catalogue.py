@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable
 
+import numpy as np
 from hypothesis import strategies as st
 
 from . import reference
@@ -89,6 +90,17 @@ class Spec:
     note: str = ""
     parent: str | None = None
     cls: type | None = None  # the optimizer class, where there is one (not for a factory)
+    # The optimizer as a user constructs it with no arguments (the defaults condition), where that
+    # differs from the one configuration a spec has (a factory's, a class without a spec).
+    defaults: Callable[[], Setup] | None = None
+
+    def default_setup(self) -> Setup:
+        """The defaults condition's setup: `defaults()`, else the spec's only configuration."""
+        if self.defaults is not None:
+            return self.defaults()
+        from .corners import fixed_draw  # a spec of one configuration: its strategy is a `just`
+
+        return fixed_draw(self.setups)
 
     def __repr__(self) -> str:  # keeps hypothesis's failing-example report short
         return f"Spec({self.name!r})"
@@ -104,29 +116,51 @@ def _kwargs_code(kwargs: dict[str, Any]) -> str:
 def _setup(
     name: str, cls: type, ctor: str, rule_name: str | None, imports: str,
     hp: dict[str, Any], opts: Options, lr: LearningRate, extra: dict[str, Any] | None = None,
+    implicit: dict[str, Any] | None = None,
 ) -> Setup:
-    """A plain optimizer's setup: `cls(learning_rate=..., **hp, **options, **extra)`."""
+    """A plain optimizer's setup: `cls(learning_rate=..., **hp, **options, **extra)`, leaving out
+    every keyword whose value is the class's own default in `implicit` (the defaults condition's
+    optimizer is constructed as a user does, with no arguments; a claim's option then adds one)."""
     keras = adapter().keras_module
     extra = {k: v for k, v in (extra or {}).items() if v is not OMIT}
     refused = set(opts.kwargs()) - adapter().accepted_options(cls)
     if refused:
         raise Unsupported(f"{cls.__module__}.{cls.__name__} has no {', '.join(sorted(refused))} argument")
-    kwargs = {**hp, **opts.kwargs(), **extra}
-    shown = {"learning_rate": Code(None, lr.code()), **kwargs}
+    given = {"learning_rate": lr, **hp, **opts.kwargs(), **extra}
+    if implicit:
+        given = {k: v for k, v in given.items() if k not in implicit or implicit[k] != v}
+    kwargs = {k: v for k, v in given.items() if k != "learning_rate"}
+    shown = {**({"learning_rate": Code(None, lr.code())} if "learning_rate" in given else {}), **kwargs}
 
     def build() -> Any:
-        return cls(**{"learning_rate": lr.keras(keras), **{k: _value(v) for k, v in kwargs.items()}})
+        rate = {"learning_rate": lr.keras(keras)} if "learning_rate" in given else {}
+        return cls(**rate, **{k: _value(v) for k, v in kwargs.items()})
 
     def variant(
         hp: dict | None = None, opts: Options | None = None, lr: LearningRate | None = None,
         extra: dict | None = None, own: dict | None = None,
     ) -> Setup:
         return _setup(name, cls, ctor, rule_name, imports, s.hp if hp is None else hp, s.opts if opts is None else opts,
-                      s.lr if lr is None else lr, {**s.extra, **(extra or {}), **(own or {})})
+                      s.lr if lr is None else lr, {**s.extra, **(extra or {}), **(own or {})}, implicit)
 
     s = Setup(name, hp, opts, lr, reference.rule_for(rule_name) if rule_name else None, build,
               f"{ctor}({_kwargs_code(shown)})", imports, variant, extra)
     return s
+
+
+def own_defaults(cls: type, rule_name: str | None) -> tuple[dict[str, Any], Options, LearningRate]:
+    """The hyperparameters, base options and learning rate the class gives itself, read from the
+    configuration of an instance constructed with no arguments (not from a table)."""
+    with adapter().keras_call(f"constructing {cls.__name__}() with no arguments"):
+        config = cls().get_config()
+    rule = reference.rule_for(rule_name) if rule_name else None
+    hp = {k: config[k] for k in (getattr(rule, "DEFAULTS", None) or {}) if k in config}
+    opts = Options(**{k: config[k] for k in Options.__dataclass_fields__ if config.get(k) is not None})
+    lr = config.get("learning_rate")
+    if not isinstance(lr, (int, float)):
+        raise Unsupported(f"{cls.__name__}() has a learning rate the suite cannot read as a number ({lr!r})")
+    # Keras keeps the rate in a float32 variable: its shortest decimal, as a user writes it (0.01).
+    return hp, opts, LearningRate("constant", {"value": float(str(np.float32(lr)))})
 
 
 def _plain(
@@ -137,10 +171,16 @@ def _plain(
     def make(hp: dict, opts: Options, lr: LearningRate) -> Setup:
         return _setup(name, cls, ctor_code, rule_name, imports, hp, opts, lr)
 
+    def defaults() -> Setup:
+        hp, opts, lr = own_defaults(cls, rule_name)
+        return _setup(name, cls, ctor_code, rule_name, imports, hp, opts, lr,
+                      implicit={"learning_rate": lr, **hp, **opts.kwargs()})
+
     opts = options(default_weight_decay=DEFAULT_WEIGHT_DECAY.get(rule_name), accepted=adapter().accepted_options(cls))
     # `legacy.Adam` (Keras 2) has Adam's rule and tables: its parent, as for a user subclass.
     parent = parent or (rule_name if rule_name != name else None)
-    return Spec(name, kind, st.builds(make, hyperparameters(rule_name), opts, learning_rates), parent=parent, cls=cls)
+    return Spec(name, kind, st.builds(make, hyperparameters(rule_name), opts, learning_rates), parent=parent, cls=cls,
+                defaults=defaults)
 
 
 def _wrapped(name: str, s: Setup, wrapper_own: dict[str, Any], build: Callable[[], Any], code: str, remake: Callable) -> Setup:
@@ -155,7 +195,7 @@ def _wrapped(name: str, s: Setup, wrapper_own: dict[str, Any], build: Callable[[
 def _scaled(cls: type, ctor: str, name: str, s: Setup, own: dict[str, Any]) -> Setup:
     return _wrapped(
         name, s, own, lambda: cls(s.build(), **{k: _value(v) for k, v in own.items()}),
-        f"{ctor}({s.code}, {_kwargs_code(own)})", lambda s2, own2: _scaled(cls, ctor, name, s2, own2),
+        f"{ctor}({', '.join(filter(None, (s.code, _kwargs_code(own))))})", lambda s2, own2: _scaled(cls, ctor, name, s2, own2),
     )
 
 
@@ -176,13 +216,16 @@ def wrapper_spec(cls: type, inner: list[Spec], name: str | None = None) -> Spec:
     name = name or cls.__name__
     inner_setups = st.one_of(*[s.setups for s in inner])
     ctor = f"keras.optimizers.{name}" if name in WRAPPERS else cls.__name__
+    # Its defaults: the wrapper's own, around the first inner optimizer's (SGD()'s) defaults.
+    first = next((s for s in inner if s.name == WRAPPER_INNER[0]), inner[0] if inner else None)
 
     if issubclass(cls, keras.optimizers.LossScaleOptimizer):
 
         def draw(s: Setup, scale_exp: int, growth: int) -> Setup:
             return _scaled(cls, ctor, name, s, {"initial_scale": 2.0**scale_exp, "dynamic_growth_steps": growth})
 
-        return Spec(name, "wrapper", st.builds(draw, inner_setups, st.integers(0, 15), st.integers(1, 3)), cls=cls)
+        return Spec(name, "wrapper", st.builds(draw, inner_setups, st.integers(0, 15), st.integers(1, 3)), cls=cls,
+                    defaults=first and (lambda: _scaled(cls, ctor, name, first.default_setup(), {})))
 
     def make_multi(s: Setup, own: dict[str, Any]) -> Setup:
         # Two sub-optimizers of the same configuration: v0 goes to one, the rest to the default.
@@ -196,7 +239,8 @@ def wrapper_spec(cls: type, inner: list[Spec], name: str | None = None) -> Spec:
         )
         return _wrapped(name, s, own, build, code, make_multi)
 
-    return Spec(name, "wrapper", st.builds(make_multi, inner_setups, st.just({})), cls=cls)
+    return Spec(name, "wrapper", st.builds(make_multi, inner_setups, st.just({})), cls=cls,
+                defaults=first and (lambda: make_multi(first.default_setup(), {})))
 
 
 def fixed_spec(

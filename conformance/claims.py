@@ -34,21 +34,25 @@ BASE_DOCS = "Keras docs: base optimizer arguments (keras.io/api/optimizers/, Opt
 
 
 def claim(id: str, text: str, source: str) -> Callable[[F], F]:
-    """Mark a scenario test as the check of one claim."""
+    """Mark a scenario test as the check of one claim, checked per condition (conditions.py)."""
     c = Claim(id, text, source)
     if id in CLAIMS and CLAIMS[id] != c:
         raise ValueError(f"claim {id!r} defined twice")
     CLAIMS[id] = c
 
     def mark(fn: F) -> F:
+        from . import anchors, conditions
+
+        names: tuple[str, ...] = ()
         if _draws_data(fn):
             fn = corners.with_corners(fn)
+            names = conditions.FIXED
             if not getattr(fn, "hypothesis_explicit_examples", None):
-                # A costly claim (too few examples for corners) checks its first two anchors instead:
-                # every hyperparameter at the top of its range, and the defaults.
-                from . import anchors
-
+                # A costly claim (too few examples for corners) checks its first anchor (every
+                # hyperparameter at the top of its range) and, of the fixed conditions, the defaults.
                 fn = anchors.with_anchors(fn, anchors.COSTLY)
+                names = ("defaults",)
+        fn = conditions.with_conditions(fn, names)
         fn.claim = c  # type: ignore[attr-defined]
         return pytest.mark.claim(c)(fn)
 

@@ -105,10 +105,12 @@ def fixed_draw(strategy: SearchStrategy, provider: type[PrimitiveProvider] = Cor
 
 
 class CornerData:
-    """Stands for `st.data()` in corner `corner`: draws the same values on every run."""
+    """Stands for `st.data()` in corner `corner`: draws the same values on every run (by
+    `provider`, corner `corner`'s rule unless another is given)."""
 
-    def __init__(self, corner: int) -> None:
+    def __init__(self, corner: int, provider: type[PrimitiveProvider] = CornerProvider, **provider_kw: Any) -> None:
         self.corner = corner
+        self._provider = (provider, provider_kw or {"corner": corner})
         self._case: tuple[int, ConjectureData] | None = None
 
     def __repr__(self) -> str:
@@ -117,7 +119,8 @@ class CornerData:
     def draw(self, strategy: SearchStrategy, label: Any = None) -> Any:
         context = id(current_build_context())
         if self._case is None or self._case[0] != context:  # a new test case: start the choices afresh
-            self._case = (context, ConjectureData(random=Random(0), provider=CornerProvider, provider_kw={"corner": self.corner}))
+            provider, kw = self._provider
+            self._case = (context, ConjectureData(random=Random(0), provider=provider, provider_kw=kw))
         try:
             value = self._case[1].draw(strategy)
         except StopTest:  # a filter refused every corner value: this corner does not exist here

@@ -2,8 +2,10 @@
 Markdown. Used by `merge.py`; standard library only.
 
 A pair differs when the environments that have the optimizer and ran the claim gave different
-verdicts. Pairs with the same verdict and reason in every environment form one group, so that one
-cause (a TensorFlow-only API, one declared deviation) is one entry, not one per optimizer.
+verdicts, or different verdicts for a condition two or more of them checked (format 2: `defaults`
+passes here and fails there, though both cells say `deviation`). Pairs with the same verdicts and
+reason in every environment form one group, so that one cause (a TensorFlow-only API, one declared
+deviation) is one entry, not one per optimizer.
 """
 
 from __future__ import annotations
@@ -28,6 +30,17 @@ def explain(cell: dict[str, Any], optimizer: str) -> str:
     return re.sub(rf"(?<![\w.]){re.escape(optimizer)}(?!\w)", "<optimizer>", text)
 
 
+def differing_conditions(cells: list[dict[str, Any]]) -> list[str]:
+    """The conditions that two or more of the cells checked, with different verdicts."""
+    seen: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for cell in cells:
+        for name, verdict in (cell.get("conditions") or {}).items():
+            seen.setdefault(name, set()).add(verdict)
+            counts[name] = counts.get(name, 0) + 1
+    return [n for n, vs in seen.items() if counts[n] > 1 and len(vs) > 1]
+
+
 def group(rows: list[dict[str, Any]], labels: list[str], present: dict[str, list[str]]) -> list[dict[str, Any]]:
     """The differing rows, grouped by their verdicts and reasons in every environment.
 
@@ -37,7 +50,8 @@ def group(rows: list[dict[str, Any]], labels: list[str], present: dict[str, list
     groups: dict[tuple, dict[str, Any]] = {}
     for row in rows:
         opt, verdicts = row["optimizer"], row["verdicts"]
-        if len({c["verdict"] for c in verdicts.values()}) < 2:
+        conditions = differing_conditions(list(verdicts.values()))
+        if len({c["verdict"] for c in verdicts.values()}) < 2 and not conditions:
             continue
         cells, key = {}, []
         for label in labels:
@@ -46,7 +60,10 @@ def group(rows: list[dict[str, Any]], labels: list[str], present: dict[str, list
             elif label not in verdicts:
                 cell = {"verdict": NOT_RUN, "reason": ""}
             else:
-                cell = {"verdict": verdicts[label]["verdict"], "reason": explain(verdicts[label], opt)}
+                got = verdicts[label].get("conditions") or {}
+                shown = ", ".join(f"{n} {got[n]}" for n in conditions if n in got)
+                cell = {"verdict": verdicts[label]["verdict"] + (f" ({shown})" if shown else ""),
+                        "reason": explain(verdicts[label], opt)}
             cells[label] = cell
             key.append((cell["verdict"], _NUMBER.sub("#", cell["reason"])))
         g = groups.setdefault(tuple(key), {"cells": cells, "claims": {}, "pairs": 0})
@@ -97,6 +114,10 @@ def text(merged: dict[str, Any], width: int = 160) -> str:
         counts = ", ".join(f"{v} {n}" for v, n in e["counts"].items()) or "no verdicts"
         stale = f" (stale expectations: {e['stale']})" if e.get("stale") else ""
         out += [f"  {e['label']:<{w}}  {describe(e)}", f"  {'':<{w}}  {sum(e['counts'].values())} verdicts: {counts}{stale}"]
+        if e.get("defaults"):
+            out.append(f"  {'':<{w}}  with the defaults: " + ", ".join(f"{v} {n}" for v, n in e["defaults"].items()))
+        if e.get("kinds"):
+            out.append(f"  {'':<{w}}  deviations per kind (conditions): " + ", ".join(f"{k} {n}" for k, n in e["kinds"].items()))
         out += [f"  {'':<{w}}  note: {n}" for n in e["notes"]]
     if merged["only_in"]:
         out.append("optimizers not in every environment (not compared where absent):")

@@ -265,7 +265,7 @@ def rule_amplification(setup: Setup) -> float:
 def fail(case: Case, steps: list, what: str, cmp: Comparison | None, prelude: str = "", check: str = "", build_first: bool = False) -> None:
     """Raise ClaimFailed with the comparison's report and a reproducer of `steps`."""
     detail = f" ({cmp.summary()}):\n{cmp.report()}" if cmp else ""
-    raise ClaimFailed(f"{what}{detail}\n\nReproducer:\n{script(case, steps, check=check, build_first=build_first, prelude=prelude)}")
+    raise ClaimFailed(f"{what}{detail}", reproducer=script(case, steps, check=check, build_first=build_first, prelude=prelude))
 
 
 def mean(grads: list[list[np.ndarray]]) -> tuple[list[np.ndarray], list[np.ndarray]]:

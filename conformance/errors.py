@@ -2,7 +2,14 @@
 
 
 class ClaimFailed(AssertionError):
-    """The optimizer does not do what the claim says: verdict `fail` (or `deviation`)."""
+    """The optimizer does not do what the claim says: verdict `fail` (or `deviation`).
+
+    `str()` is what was observed; `reproducer` a standalone script that shows it. The condition
+    and the case checked are added where it is caught (running.RunningClaim.check)."""
+
+    def __init__(self, message: str, reproducer: str = "") -> None:
+        super().__init__(message)
+        self.reproducer = reproducer
 
 
 class OptimizerRaised(ClaimFailed):

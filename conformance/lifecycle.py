@@ -118,8 +118,8 @@ def machine(spec: Spec) -> type[RuleBasedStateMachine]:
                 self.lines.append(f"# here the machine expected otherwise: {what}")
                 self.lines += [f"#   {m.where}{list(m.index)}: {m.expected!r}" for m in cmp.mismatches[:6]]
                 raise ClaimFailed(
-                    f"{what}: Keras departs from the machine's model ({cmp.summary()}):\n{cmp.report()}"
-                    "\n\nReproducer:\n" + "\n".join([self.a.REPRO.header, *([self.setup.imports] if self.setup.imports else []), *self.lines])
+                    f"{what}: Keras departs from the machine's model ({cmp.summary()}):\n{cmp.report()}",
+                    reproducer="\n".join([self.a.REPRO.header, *([self.setup.imports] if self.setup.imports else []), *self.lines]),
                 )
 
         def _step(self, grads: list[np.ndarray], what: str) -> None:

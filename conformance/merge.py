@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from . import differences
-
-FORMAT_VERSION = 1
-VERDICTS = ("pass", "fail", "deviation", "unsupported", "error")
+from .record_format import FORMAT_VERSION, VERDICTS, condition_verdict
 # run_info keys that are not versions of something; every other string value is one.
 _NOT_VERSIONS = {"format_version", "platform", "backend", "generation", "devices", "hypothesis_profile",
                  "hypothesis_seed", "argv", "started", "environment", "layouts"}
-_CELL_LIMITS = {"verdict": 0, "expected": 0, "reason": 400, "message": 300, "stale": 300, "link": 0}
+_CELL_LIMITS = {"verdict": 0, "expected": 0, "condition": 0, "kind": 0, "upstream": 0, "reason": 400, "message": 300,
+                "stale": 300, "link": 0}
 
 
 class UsageError(Exception):
@@ -91,8 +90,8 @@ def read_run(path: Path, warn: bool = True) -> Run | None:
             info = obj["run_info"]
             version = info.get("format_version", FORMAT_VERSION)
             if not isinstance(version, int) or version > FORMAT_VERSION:
-                run.notes.append(f"line {n}: format_version {version!r} is not one this suite reads ({FORMAT_VERSION}): "
-                                 "records were read as far as they have the fields of version 1")
+                run.notes.append(f"line {n}: format_version {version!r} is not one this suite reads (1 to {FORMAT_VERSION}): "
+                                 f"records were read as far as they have the fields of version {FORMAT_VERSION}")
         elif "resumed" in obj:  # where a resumed run (--resume) started appending: nothing to read
             continue
         elif isinstance(obj.get("layout"), dict):
@@ -116,13 +115,17 @@ def _trim(text: str, limit: int) -> str:
 
 
 def _cell(record: dict[str, Any]) -> dict[str, Any]:
-    """A verdict record cut to what a merged report shows (the first line of a long message)."""
-    out = {}
+    """A verdict record cut to what a merged report shows (the first line of a long message), with
+    each condition's verdict (format 2)."""
+    out: dict[str, Any] = {}
     for key, limit in _CELL_LIMITS.items():
         value = record.get(key)
         if value:
             value = str(value).split("\n\n")[0] if key == "message" else str(value)
             out[key] = _trim(value, limit)
+    conditions = record.get("conditions")
+    if isinstance(conditions, dict) and conditions:
+        out["conditions"] = {n: condition_verdict(record, n) for n in conditions}
     return out
 
 
@@ -130,6 +133,7 @@ def environment(run: Run) -> dict[str, Any]:
     """An environment's entry in the merged JSON: label, file, run info, counts and notes."""
     i = run.info
     counts = Counter(r["verdict"] for r in run.records.values())
+    at_defaults = Counter(condition_verdict(r, "defaults") for r in run.records.values())
     stale = sum(1 for r in run.records.values() if r.get("stale"))
     return {
         "label": run.label,
@@ -141,9 +145,23 @@ def environment(run: Run) -> dict[str, Any]:
             "seed": i.get("hypothesis_seed"), "started": i.get("started"),
         },
         "counts": {v: counts[v] for v in (*VERDICTS, *sorted(set(counts) - set(VERDICTS))) if counts[v]},
+        "defaults": {v: at_defaults[v] for v in VERDICTS if at_defaults[v]},
+        "kinds": deviation_kinds(run.records.values()),
         **({"stale": stale} if stale else {}),
         "notes": run.notes,
     }
+
+
+def deviation_kinds(records: Any) -> dict[str, int]:
+    """Deviations (a record's conditions that are one) per kind, and `bug, no upstream report`."""
+    out: Counter[str] = Counter()
+    for r in records:
+        conditions = r.get("conditions") if isinstance(r.get("conditions"), dict) and r.get("conditions") else {None: r}
+        for c in conditions.values():
+            if isinstance(c, dict) and c.get("verdict") == "deviation":
+                out[str(c.get("kind") or "unknown")] += 1
+                out["bug, no upstream report"] += c.get("kind") == "bug" and c.get("upstream") == "none found"
+    return {k: n for k, n in out.items() if n}
 
 
 def merge(runs: list[Run]) -> dict[str, Any]:

@@ -82,23 +82,3 @@ ONE: dict[str, st.SearchStrategy[Options]] = {
     ),
     "gradient_accumulation": st.builds(lambda k: Options(gradient_accumulation_steps=k), st.integers(2, 3)),
 }
-
-
-# No base option, then each alone, at the end of its drawn range where its effect is largest. A claim that
-# one option can break checks these in every example besides the drawn configuration, so that
-# such a finding does not depend on the draw (drawn together, gradient accumulation hides weight
-# decay on a first step, and only some seeds draw weight decay without it).
-ALONE: dict[str, Options] = {
-    "none": Options(),
-    "weight_decay": Options(weight_decay=0.1),
-    "clipnorm": Options(clipnorm=0.01),
-    "global_clipnorm": Options(global_clipnorm=0.01),
-    "clipvalue": Options(clipvalue=0.01),
-    "ema": Options(use_ema=True, ema_momentum=0.5, ema_overwrite_frequency=1),
-    "gradient_accumulation": Options(gradient_accumulation_steps=2),
-}
-
-
-def alone(accepted: frozenset[str] = frozenset(OPTION_NAMES)) -> list[Options]:
-    """ALONE's configurations whose options are all in `accepted`, in a fixed order."""
-    return [o for o in ALONE.values() if set(o.kwargs()) <= accepted]

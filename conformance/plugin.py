@@ -17,13 +17,14 @@ from typing import Any
 
 import pytest
 
-from . import expectations, isolation, profiles, resume, results, strategies, timeouts, verdicts
+from . import expectations, isolation, profiles, resume, running, timeouts, verdicts
 from .errors import ClaimTimeout
+from .record_format import condition_verdict
 from .results import ResultsWriter, run_info
-from .verdicts import classify
 
 SYMBOL = {"pass": "P", "fail": "F", "deviation": "D", "unsupported": "U", "error": "E"}
 _KEY = pytest.StashKey["_State"]()
+_RUNNING = pytest.StashKey[running.RunningClaim]()  # the claim test's running claim, on its item
 _PROP = "conformance_verdict"
 # Under xdist, a worker's setup report carries its claim, so that the controller can record a
 # claim whose worker then crashed (xdist's crash report names only the test).
@@ -105,7 +106,9 @@ class _State:
                 if self.previous is None or record["optimizer"] not in self.previous.layouts:
                     self.writer.write({"layout": record})
         # The terminal matrix: a resumed run's shows the whole file, this run's verdicts over the earlier ones.
-        self.verdicts: dict[tuple[str, str], str] = dict(self.previous.verdicts) if self.previous else {}
+        # (defaults verdict, verdict) per (optimizer, claim)
+        self.verdicts: dict[tuple[str, str], tuple[str, str]] = dict(self.previous.verdicts) if self.previous else {}
+        self.deviated: dict[tuple[str, str], dict[str, str]] = {}  # per condition: "kind|upstream" of a deviation
         self.stale: list[str] = []
         self.started: dict[str, tuple[float, int]] = {}
         self.pending: dict[str, dict[str, Any]] = {}  # nodeid -> claim fields, of claims set up (controller)
@@ -178,9 +181,10 @@ def pytest_configure_node(node: Any) -> None:
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_call(item: pytest.Item):
     st: _State = item.config.stash[_KEY]
-    st.started[item.nodeid] = (time.perf_counter(), strategies.DRAWN[0])
-    results.RAN_ON.clear()
     found = _claim_of(item)
+    rc = running.start(*(found[0].name, found[1].id) if found else ("", ""))
+    item.stash[_RUNNING] = rc
+    st.started[item.nodeid] = (time.perf_counter(), rc.drawn)
     if st.guard is None or found is None:
         yield
         return
@@ -195,7 +199,10 @@ def _stuck(item: pytest.Item, spec: Any, claim: Any, context: dict[str, Any]) ->
     """The watchdog's record of a claim stuck past --claim-timeout (from its thread; the process
     ends next): written here, or sent to the xdist controller as the test's report."""
     st: _State = item.config.stash[_KEY]
-    record = {**_claim_fields(spec, claim, item.nodeid), **verdicts.error(context["message"], context["configuration"]),
+    rc = item.stash.get(_RUNNING, None)
+    done = verdicts.record(rc.outcomes, spec.name, claim.id, st.deviations, st.keras, st.backend)["conditions"] if rc and rc.outcomes else {}
+    record = {**_claim_fields(spec, claim, item.nodeid),
+              **verdicts.error(context["message"], context["configuration"], done),
               "duration_s": context["duration_s"], "examples": context["examples"]}
     if st.writer is not None:
         st.writer.write(record)
@@ -217,16 +224,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if st.worker:
             report.user_properties.append((_CLAIM, _claim_fields(spec, claim, item.nodeid)))
         return
-    t0, drawn0 = st.started.get(item.nodeid, (time.perf_counter(), strategies.DRAWN[0]))
+    rc = item.stash.get(_RUNNING, None) or running.RunningClaim(spec.name, claim.id)
+    t0, drawn0 = st.started.get(item.nodeid, (time.perf_counter(), rc.drawn))
     exc = call.excinfo.value if call.excinfo else None
+    outcomes = list(rc.outcomes)
+    if exc is not None and not any(o.exc is exc for o in outcomes):  # raised outside a condition (setup, harness)
+        outcomes.append(running.Outcome(rc.condition if outcomes else "drawn", exc, rc.case))
     record = {
         **_claim_fields(spec, claim, item.nodeid),
-        **classify(exc, spec.name, claim.id, st.deviations, st.keras, st.backend),
+        **verdicts.record(outcomes, spec.name, claim.id, st.deviations, st.keras, st.backend),
         "duration_s": round(time.perf_counter() - t0, 3),
-        "examples": strategies.DRAWN[0] - drawn0,
-        **({"ran_on": dict(results.RAN_ON)} if results.RAN_ON else {}),
+        "examples": rc.drawn - drawn0,
+        **({"ran_on": dict(rc.ran_on)} if rc.ran_on else {}),
     }
-    if record["verdict"] == "fail":
+    if record["verdict"] in ("fail", "error"):
+        report.outcome = "failed"
+    if record["verdict"] == "fail" or record["verdict"] == "error" and exc is None:
         report.longrepr = _failure_text(record)
     if isinstance(exc, ClaimTimeout):
         report.longrepr = record["message"]  # where it was, not hypothesis's and pytest's frames
@@ -241,16 +254,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 def _failure_text(r: dict[str, Any]) -> str:
     """What a maintainer needs to file a bug, instead of the harness's traceback."""
+    conditions = " · ".join(f"{n} {c['verdict']}" for n, c in (r.get("conditions") or {}).items())
     lines = [
         f"claim     {r['claim']}: {r['claim_text']}",
         f"source    {r['source']}",
+        f"condition {r.get('condition')} (of: {conditions})",
         f"optimizer {r['optimizer']}: {r['configuration']}",
         f"inputs    dtype {r['dtype']}, weight shapes {r['shapes']}",
         "",
         r["message"],
         "",
-        "minimal counterexample (hypothesis):",
-        *("    " + x for x in r["counterexample"].splitlines() if x.strip()),
+        "minimal counterexample (hypothesis)" if r.get("condition") == "drawn" else "the fixed case checked",
+        *("    " + x for x in (r["counterexample"] or "").splitlines() if x.strip()),
     ]
     if r["reproducer"]:
         lines += ["", "standalone reproducer (keras + numpy):", *("    " + x for x in r["reproducer"].splitlines())]
@@ -286,7 +301,13 @@ def _record(st: _State, record: dict[str, Any]) -> None:
     st.writer.write(record)
     st.recorded.add(record["nodeid"])
     st.pending.pop(record["nodeid"], None)
-    st.verdicts[(record["optimizer"], record["claim"])] = record["verdict"]
+    key = (record["optimizer"], record["claim"])
+    st.verdicts[key] = (condition_verdict(record, "defaults"), record["verdict"])
+    found = {n: c for n, c in (record.get("conditions") or {}).items() if c.get("verdict") == "deviation"}
+    if found:
+        st.deviated[key] = {n: f"{c.get('kind', '?')}|{c.get('upstream', '')}" for n, c in found.items()}
+    else:
+        st.deviated.pop(key, None)
     if record["stale"]:
         why = record["stale"].split(": ")[0].split(". ")[0][:90]
         st.stale.append(f"{record['optimizer']} / {record['claim']}: declared deviation did not occur ({why}...)")
@@ -312,10 +333,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     st = config.stash.get(_KEY, None)
     if st is None or not st.verdicts:
         return
-    from .matrix import render
+    from .matrix import deviation_summary, render
 
     terminalreporter.write_sep("=", "conformance verdicts")
     terminalreporter.write_line(render(st.verdicts, SYMBOL))
+    for line in deviation_summary(st.deviated):
+        terminalreporter.write_line(line)
     for line in st.stale:
         terminalreporter.write_line(f"STALE: {line}")
     terminalreporter.write_line(f"results: {st.writer.path if st.writer else '?'}")

@@ -1,9 +1,12 @@
 """Apply the expectations as they are now to a stored run's failures (`merge --rejudge`).
 
-A run records each failure with the configuration and message it was judged on, so a deviation
-declared after the run can be applied without running it again: a `fail` that an entry now
-explains becomes `deviation` (with that entry's reason), and a `deviation` that no entry explains
-any more becomes `fail`. Passes, unsupported and error verdicts are left as they were.
+A run records each failure with the configuration and message it was judged on, per condition
+(format 2) or once (format 1), so a deviation declared after the run can be applied without
+running it again: a `fail` that an entry now explains becomes `deviation` (with that entry's
+reason, kind and upstream), and a `deviation` that no entry explains any more becomes `fail`.
+Passes, unsupported and error verdicts are left as they were. The choice of entry is
+`expectations.judge`'s, the same as during a run; a record's verdict is then its conditions'
+worst again.
 """
 
 from __future__ import annotations
@@ -12,24 +15,40 @@ from pathlib import Path
 from typing import Any
 
 from . import expectations
+from .record_format import WORST_FIRST
+
+_DEVIATION_FIELDS = ("reason", "link", "kind", "upstream")
+
+
+def _rejudge_one(fields: dict[str, Any], deviations: list, optimizer: str, claim: str, keras: str, backend: str,
+                 condition: str | None) -> bool:
+    """Re-judge one verdict (a record's, or one condition's) in place; whether it changed."""
+    if fields.get("verdict") not in ("fail", "deviation"):
+        return False
+    found = expectations.judge(deviations, optimizer, claim, keras, backend, condition,
+                               fields.get("configuration"), fields.get("message") or "")
+    new = {"verdict": "deviation", "expected": "fail", **found.fields()} if found else \
+        {"verdict": "fail", "expected": "pass", **{k: "" for k in _DEVIATION_FIELDS}}
+    changed = new["verdict"] != fields["verdict"]
+    fields.update(new)
+    return changed
 
 
 def rejudge(info: dict[str, Any], records: dict[tuple[str, str], dict[str, Any]], path: Path = expectations.DEFAULT_PATH) -> int:
-    """Re-judge `records` (of a run with `info`) in place; how many verdicts changed."""
+    """Re-judge `records` (of a run with `info`) in place; how many records' verdicts changed."""
     deviations = expectations.load(path)
     keras, backend = str(info.get("keras", "0")), str(info.get("backend", "*"))
     changed = 0
     for rec in records.values():
-        if rec.get("verdict") not in ("fail", "deviation"):
+        conditions = rec.get("conditions")
+        if not isinstance(conditions, dict) or not conditions:  # format 1: one verdict, no condition
+            changed += _rejudge_one(rec, deviations, rec["optimizer"], rec["claim"], keras, backend, None)
             continue
-        context = f"{rec.get('configuration') or ''}\n{rec.get('message') or ''}"
-        explained = [d for d in expectations.find(deviations, rec["optimizer"], rec["claim"], keras, backend) if d.explains(context)]
-        if explained:
-            d = max(explained, key=lambda dev: bool(dev.match))  # as verdicts.classify: a named cause wins
-            new = {"verdict": "deviation", "expected": "fail", "reason": d.reason, "link": d.link}
-        else:
-            new = {"verdict": "fail", "expected": "pass", "reason": "", "link": ""}
-        if new["verdict"] != rec["verdict"]:
-            changed += 1
-        rec.update(new)
+        before = rec["verdict"]
+        for name, fields in conditions.items():
+            _rejudge_one(fields, deviations, rec["optimizer"], rec["claim"], keras, backend, name)
+        worst = min(conditions, key=lambda n: WORST_FIRST.index(conditions[n].get("verdict", "pass")))
+        rec.update({k: "" for k in _DEVIATION_FIELDS})
+        rec.update({k: v for k, v in conditions[worst].items() if k not in ("examples", "duration_s")}, condition=worst)
+        changed += rec["verdict"] != before
     return changed

@@ -20,11 +20,7 @@ import numpy as np
 
 from . import __version__
 
-FORMAT_VERSION = 1
-# Where the current test ran when not in this process (a distributed claim's worker kind, devices
-# and versions): the plugin adds it to the test's verdict record.
-RAN_ON: dict[str, Any] = {}
-VERDICTS = ("pass", "fail", "deviation", "unsupported", "error")
+from .record_format import FORMAT_VERSION
 
 
 def _default(o: Any) -> Any:

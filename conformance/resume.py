@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .merge import UsageError, read_run
+from .record_format import condition_verdict
 
 # What must match for verdicts of two runs to stand in one file.
 ENVIRONMENT = ("keras", "backend", "generation", "suite_version")
@@ -25,7 +26,7 @@ class Previous:
     """What a results file already holds."""
 
     path: Path
-    verdicts: dict[Key, str]  # the last verdict per claim
+    verdicts: dict[Key, tuple[str, str]]  # the last (defaults verdict, verdict) per claim
     done: set[Key]
     layouts: set[str]  # optimizers with a layout line
     repaired: int  # bytes cut off a last line without its newline
@@ -62,7 +63,8 @@ def load(path: Path, info: dict[str, Any]) -> Previous:
     if differs:
         raise UsageError(f"--resume: {path} is from another environment ({'; '.join(differs)}): "
                          "give another --results, or run without --resume to start it again")
-    return Previous(path, {k: r["verdict"] for k, r in run.records.items()}, done(run.records), set(run.layouts), cut)
+    return Previous(path, {k: (condition_verdict(r, "defaults"), r["verdict"]) for k, r in run.records.items()},
+                    done(run.records), set(run.layouts), cut)
 
 
 def deselect(items: list[Any], done: set[Key], key_of: Any) -> tuple[list[Any], list[Any]]:

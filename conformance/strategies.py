@@ -12,6 +12,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from . import running
 from .catalogue import Setup, Spec
 
 FLOAT32 = ("float32",)
@@ -26,13 +27,6 @@ MAGNITUDES = {
     "float32": (1e-6, 1e-3, 1.0, 1e3, 1e6),
     "float64": (1e-8, 1e-3, 1.0, 1e3, 1e8),
 }
-
-# Cases drawn so far in this process: the plugin records how many inputs each claim saw.
-DRAWN = [0]
-# The case drawn last: after a failure, hypothesis's final replay leaves the minimal one here.
-LAST: list = [None]
-# The anchor (conformance/anchors.py) whose case `cases` gives instead of drawing one, while it draws.
-ANCHOR: list = [None]
 
 shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=4)
 
@@ -74,10 +68,14 @@ def cases(
     configure: Callable[[st.DrawFn, Setup], Setup] | None = None,
 ) -> Case:
     """A case of `spec`; `configure(draw, setup)` may re-make the setup (the option a claim is about),
-    so that the case, its reproducer and its recorded configuration hold what was run."""
-    if ANCHOR[0] is not None:
-        anchor = ANCHOR[0].case(spec, dtypes, min_steps, max_steps, max_vars)
-        case = Case(configure(draw, anchor.setup) if configure else anchor.setup, anchor.dtype, anchor.weights, anchor.grads)
+    so that the case, its reproducer and its recorded configuration hold what was run. Where the
+    draw stands for a fixed example (an anchor, a condition: running.current().fixed), its case."""
+    rc = running.current()
+    fixed = rc.fixed
+    if fixed is not None:
+        base = fixed.case(spec, dtypes, min_steps, max_steps, max_vars)
+        case = Case(configure(draw, base.setup) if configure else base.setup, base.dtype, base.weights, base.grads)
+        fixed.checked(case)
     else:
         setup = draw(spec.setups, label="setup")
         if configure is not None:
@@ -88,15 +86,15 @@ def cases(
         steps = draw(st.integers(min_steps, max_steps), label="steps")
         grads = [[draw(array(s, dtype)) for s in var_shapes] for _ in range(steps)]
         case = Case(setup, dtype, weights, grads)
-    DRAWN[0] += 1
-    LAST[0] = case
+    rc.drawn += 1
+    rc.case = case
     return case
 
 
 def checking(case: Case) -> Case:
     """Mark `case`, a variant a claim built from the drawn one, as the case being checked: its
     configuration is what a failure records and what a deviation's `match` reads."""
-    LAST[0] = case
+    running.current().case = case
     return case
 
 
@@ -137,8 +135,8 @@ def replica_gradients(
     for t in range(steps):
         by_var = []
         for i, s in enumerate(shapes):
-            if ANCHOR[0] is not None:
-                drawn = ANCHOR[0].replica_values(s, dtype, replicas, t)
+            if running.current().fixed is not None:
+                drawn = running.current().fixed.replica_values(s, dtype, replicas, t)
             elif comparable:
                 m = draw(st.sampled_from(MAGNITUDES[dtype]), label=f"step {t + 1} v{i} magnitude")
                 drawn = [draw(moderate(s), label=f"step {t + 1} replica {r} v{i}") * m for r in range(replicas)]

@@ -24,7 +24,7 @@ import warnings
 from types import FrameType
 from typing import Any, Callable
 
-from . import strategies
+from . import running
 from .errors import ClaimTimeout
 
 DEFAULT_S = 900.0
@@ -80,7 +80,7 @@ class Guard:
 
     def start(self, on_stuck: Callable[[Context], None]) -> None:
         """Start both clocks; `on_stuck(context)` is called from the watchdog before the process ends."""
-        self._t0, self._drawn0, self._thread = time.perf_counter(), strategies.DRAWN[0], threading.get_ident()
+        self._t0, self._drawn0, self._thread = time.perf_counter(), running.current().drawn, threading.get_ident()
         why = cannot_interrupt()
         if why and not self._said:
             self._said = True
@@ -108,8 +108,9 @@ class Guard:
     def context(self, what: str, frame: FrameType | None) -> Context:
         """The claim's verdict context: how long, how many examples, the last one, where it was."""
         elapsed = time.perf_counter() - self._t0
-        drawn = strategies.DRAWN[0] - self._drawn0
-        case = strategies.LAST[0] if drawn else None  # LAST is an earlier claim's until this one draws
+        rc = running.current()
+        drawn = rc.drawn - self._drawn0
+        case = rc.case
         configuration = case.setup.code if case is not None else None
         message = (
             f"claim timeout: {what} after {elapsed:.1f} s (--claim-timeout {self.limit:g}); "

@@ -165,9 +165,8 @@ def check(case: Case) -> Comparison:
         unmodelled = pairing.unpaired(ref.mapping, snap.state)
         raise ClaimFailed(
             f"Keras departs from the float64 reference ({cmp.summary()}):\n{cmp.report()}"
-            + (f"\n(Keras state not modelled by the reference: {unmodelled})" if unmodelled else "")
-            + "\n\nReproducer:\n"
-            + script(case, case.grads[: t + 1], check=f"# the float64 reference expects, after step {t + 1}:\n"
+            + (f"\n(Keras state not modelled by the reference: {unmodelled})" if unmodelled else ""),
+            reproducer=script(case, case.grads[: t + 1], check=f"# the float64 reference expects, after step {t + 1}:\n"
                      + "\n".join(f"#   {m.where}{list(m.index)}: {m.expected!r}" for m in cmp.mismatches[:6]))
         )
     return cmp

@@ -1,4 +1,10 @@
-"""Turn the outcome of one scenario test into a verdict record."""
+"""Turn the outcomes of one claim test, one per condition, into its verdict record.
+
+Each condition is judged on its own (a deviation declared for one condition never excuses a
+failure in another); the record's own verdict is the worst of them, and its top-level fields
+(message, reproducer, configuration, reason, ...) are those of the first condition with that
+verdict, named in `condition`, so that readers of format 1 keep working.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,15 @@ from typing import Any
 if sys.version_info < (3, 11):  # hypothesis brings the backport
     from exceptiongroup import BaseExceptionGroup
 
-from . import expectations, strategies
+from . import expectations
 from .errors import ClaimFailed, ClaimTimeout, Unsupported
+from .record_format import WORST_FIRST
+from .running import Outcome
 
-
-def _split(message: str) -> tuple[str, str]:
-    head, sep, repro = message.partition("\n\nReproducer:\n")
-    return head, repro if sep else ""
+# What a condition's entry in `conditions` keeps, by verdict (the top-level record keeps all).
+_CONDITION_FIELDS = ("verdict", "expected", "message", "configuration", "dtype", "examples", "duration_s")
+_FAILURE_FIELDS = ("reproducer", "counterexample", "hyperparameters", "shapes")
+_DEVIATION_FIELDS = ("reason", "link", "kind", "upstream")
 
 
 def _unwrap(exc: BaseException | None) -> BaseException | None:
@@ -27,46 +35,81 @@ def _unwrap(exc: BaseException | None) -> BaseException | None:
     return exc
 
 
-def classify(
-    exc: BaseException | None, optimizer: str, claim: str, deviations: list, keras: str, backend: str
-) -> dict[str, Any]:
-    """verdict, expected, message, reproducer and, for stale expectations, the stale reason."""
-    exc = _unwrap(exc)
-    out: dict[str, Any] = {"verdict": "pass", "expected": "pass", "message": "", "reproducer": "", "stale": ""}
+def judge(outcome: Outcome, optimizer: str, claim: str, deviations: list, keras: str, backend: str) -> dict[str, Any]:
+    """One condition's verdict fields: verdict, expected, message, reproducer, the case it failed
+    on, and for a deviation its entry's reason, link, kind and upstream."""
+    exc = _unwrap(outcome.exc)
+    case = outcome.case
+    out: dict[str, Any] = {"verdict": "pass", "expected": "pass", "message": "", "reproducer": "",
+                           "configuration": case.setup.code if case is not None else None}
     if exc is None:
-        # An entry with `match` is conditional (it explains a failure if one occurs); only an
-        # unconditional entry promises a failure, so only those go stale.
-        matching = [d for d in expectations.find(deviations, optimizer, claim, keras, backend) if not d.match]
-        if matching:
-            out.update(expected="fail", stale=matching[0].reason, message=f"stale expectation: {matching[0].reason}")
+        pass
     elif isinstance(exc, Unsupported):
         out.update(verdict="unsupported", message=str(exc))
     elif isinstance(exc, ClaimFailed):
-        message, repro = _split(str(exc))
-        out.update(verdict="fail", message=message, reproducer=repro)
-        case = strategies.LAST[0]
-        context = f"{case.setup.code}\n{message}" if case else message
-        explained = [d for d in expectations.find(deviations, optimizer, claim, keras, backend) if d.explains(context)]
-        if explained:
-            d = max(explained, key=lambda dev: bool(dev.match))  # an entry naming its cause wins
-            out.update(verdict="deviation", expected="fail", reason=d.reason, link=d.link)
+        out.update(verdict="fail", message=str(exc), reproducer=getattr(exc, "reproducer", ""))
+        found = expectations.judge(deviations, optimizer, claim, keras, backend, outcome.condition,
+                                   out["configuration"], out["message"])
+        if found is not None:
+            out.update(verdict="deviation", expected="fail", **found.fields())
     elif isinstance(exc, ClaimTimeout):
-        out.update(verdict="error", message=str(exc))
+        out.update(verdict="error", message=str(exc), configuration=exc.configuration or out["configuration"])
     else:
         out.update(verdict="error", message=f"{type(exc).__name__}: {exc}")
-    notes = getattr(exc, "__notes__", None) if exc is not None else None
-    out["counterexample"] = "\n".join(notes or [])
-    case = strategies.LAST[0] if out["verdict"] in ("fail", "deviation") else None
-    timeout = exc if isinstance(exc, ClaimTimeout) else None
-    out["configuration"] = case.setup.code if case else timeout and timeout.configuration  # a timeout's last case
-    out["hyperparameters"] = case.setup.describe() if case else None
-    out["dtype"] = case.dtype if case else None
-    out["shapes"] = [list(w.shape) for w in case.weights] if case else None
+    notes = (getattr(exc, "__notes__", None) or outcome.notes) if exc is not None else None
+    failed = out["verdict"] in ("fail", "deviation")
+    out.update(
+        counterexample="\n".join(notes or []),
+        hyperparameters=case.setup.describe() if failed and case is not None else None,
+        dtype=case.dtype if case is not None else None,
+        shapes=[list(w.shape) for w in case.weights] if failed and case is not None else None,
+        examples=outcome.examples, duration_s=outcome.duration_s,
+    )
     return out
 
 
-def error(message: str, configuration: str | None = None) -> dict[str, Any]:
-    """The verdict fields of an `error` that no exception reached classify with (a claim stuck in
-    native code, a crashed xdist worker): the same keys classify gives."""
+def _compact(name: str, fields: dict[str, Any]) -> dict[str, Any]:
+    keep = _CONDITION_FIELDS + (_FAILURE_FIELDS if fields["verdict"] in ("fail", "deviation") else ()) \
+        + (_DEVIATION_FIELDS if fields["verdict"] == "deviation" else ())
+    out = {k: fields.get(k) for k in keep}
+    if out["configuration"] is None or name == "drawn" and fields["verdict"] in ("pass", "unsupported"):
+        out.pop("configuration")  # a drawn pass's is only the last example's
+    return out
+
+
+def record(outcomes: list[Outcome], optimizer: str, claim: str, deviations: list, keras: str, backend: str) -> dict[str, Any]:
+    """The verdict fields of one claim test's record: the worst condition's fields at the top, every
+    condition under `conditions`, and `stale` where a promised deviation did not occur."""
+    judged = {o.condition: judge(o, optimizer, claim, deviations, keras, backend) for o in outcomes}
+    if not judged:  # nothing ran (cannot happen for a claim test; kept total)
+        judged = {"drawn": judge(Outcome("drawn", None), optimizer, claim, deviations, keras, backend)}
+    name = min(judged, key=lambda n: WORST_FIRST.index(judged[n]["verdict"]))  # the first of the worst
+    out: dict[str, Any] = {**judged[name], "condition": name, "stale": "",
+                           "conditions": {n: _compact(n, f) for n, f in judged.items()}}
+    out.pop("examples"), out.pop("duration_s")  # the claim's totals are the plugin's
+    if out["verdict"] not in ("fail", "deviation", "error"):
+        out["configuration"] = None  # as in format 1: a configuration is a failure's
+    out["stale"] = _stale(judged, optimizer, claim, deviations, keras, backend)
+    if out["stale"] and out["verdict"] == "pass":
+        out.update(expected="fail", message=f"stale expectation: {out['stale']}")
+    return out
+
+
+def _stale(judged: dict[str, dict[str, Any]], optimizer: str, claim: str, deviations: list, keras: str, backend: str) -> str:
+    """The reason of an unconditional entry (no `match`: it promises a failure) none of whose
+    conditions failed, though one of them was checked."""
+    for d in expectations.find(deviations, optimizer, claim, keras, backend):
+        if d.match:
+            continue  # conditional: it explains a failure if one occurs
+        covered = [f["verdict"] for n, f in judged.items() if not d.conditions or n in d.conditions]
+        if covered and "pass" in covered and not any(v in ("fail", "deviation") for v in covered):
+            return d.reason
+    return ""
+
+
+def error(message: str, configuration: str | None = None, conditions: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The verdict fields of an `error` that no exception reached `record` with (a claim stuck in
+    native code, a crashed xdist worker): the same keys, with the conditions finished before."""
     return {"verdict": "error", "expected": "pass", "message": message, "reproducer": "", "stale": "",
-            "counterexample": "", "configuration": configuration, "hyperparameters": None, "dtype": None, "shapes": None}
+            "counterexample": "", "configuration": configuration, "hyperparameters": None, "dtype": None, "shapes": None,
+            "condition": None, "conditions": conditions or {}}

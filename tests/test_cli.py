@@ -76,11 +76,14 @@ claim = "reference.trajectory"
 keras = ">=3"
 match = "departs from the float64 reference"
 reason = "seeded fault: steps 0.1% too long"
+kind = "bug"
+upstream = "none found"
 
 [[deviation]]
 optimizer = "tests.faulty:*"
 claim = "build.equals_lazy"
 reason = "declared but not true"
+kind = "documented"
 """
     )
     results = tmp_path / "r.jsonl"
@@ -88,6 +91,8 @@ reason = "declared but not true"
     assert r.returncode == 0, r.stdout[-3000:]
     verdicts = {rec["claim"]: rec for rec in records(results)[1]}
     assert verdicts["reference.trajectory"]["verdict"] == "deviation"
+    assert (verdicts["reference.trajectory"]["kind"], verdicts["reference.trajectory"]["upstream"]) == ("bug", "none found")
+    assert "deviations per kind (optimizer, claim, condition): bug " in r.stdout
     assert verdicts["build.equals_lazy"]["verdict"] == "pass" and verdicts["build.equals_lazy"]["expected"] == "fail"
     assert "STALE" in r.stdout and "declared but not true" in r.stdout
 
@@ -96,4 +101,4 @@ def test_a_malformed_expectations_file_is_a_usage_error(tmp_path):
     bad = tmp_path / "e.toml"
     bad.write_text("[[deviation]]\noptimizer = 'Adam'\n")
     r = suite(BUILD, "--optimizer", FAULTY, "--expectations", str(bad), "--results", str(tmp_path / "r.jsonl"), tmp_path=tmp_path)
-    assert r.returncode == 4 and "lacks ['claim', 'reason']" in r.stderr
+    assert r.returncode == 4 and "lacks ['claim', 'kind', 'reason']" in r.stderr

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from conformance import resume, strategies, timeouts
+from conformance import resume, running, timeouts
 from conformance.errors import ClaimTimeout
 from conformance.merge import UsageError, read_run
 from conformance.report.inputs import read_results
@@ -155,10 +155,11 @@ def guard():
     """A 0.5 s timer whose watchdog would wait 10 minutes (it would end this test process)."""
     g = timeouts.Guard(0.5, 2)
     g.grace = 600.0
-    last = strategies.LAST[0]
+    previous = running.current()
+    running.start("Fake", "claim")
     yield g
     g.stop()
-    strategies.LAST[0] = last
+    running._current[0] = previous  # noqa: SLF001 - the test's own running claim, undone
 
 
 def test_the_timer_stops_hypothesis_at_once_without_replaying_or_shrinking(guard):
@@ -169,8 +170,8 @@ def test_the_timer_stops_hypothesis_at_once_without_replaying_or_shrinking(guard
     @given(st.integers())
     def claim(n):
         calls.append(n)
-        strategies.DRAWN[0] += 1
-        strategies.LAST[0] = SimpleNamespace(setup=SimpleNamespace(code=f"Fake(n={len(calls)})"))
+        running.current().drawn += 1
+        running.current().case = SimpleNamespace(setup=SimpleNamespace(code=f"Fake(n={len(calls)})"))
         if len(calls) == 3:
             time.sleep(30)
 
@@ -221,7 +222,7 @@ def test_resume_reads_the_last_record_per_claim_and_reruns_errors(tmp_path):
     here = {"keras": "3.15.1", "backend": "tensorflow", "generation": "keras3", "suite_version": "0.1.0"}
     previous = resume.load(path, here)
     assert previous.done == {("SGD", "a"), ("SGD", "b"), ("SGD", "d")} and previous.layouts == {"SGD"}
-    assert previous.verdicts[("SGD", "c")] == "error" and previous.repaired == len('{"optimizer": "SGD", "cl')
+    assert previous.verdicts[("SGD", "c")] == ("-", "error") and previous.repaired == len('{"optimizer": "SGD", "cl')
     assert path.read_text().endswith("}\n") and len(lines(path)) == 9
     items = [("SGD", "a"), ("SGD", "c"), None, ("Adam", "a")]
     assert resume.deselect(items, previous.done, lambda x: x) == ([("SGD", "c"), None, ("Adam", "a")], [("SGD", "a")])

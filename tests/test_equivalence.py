@@ -11,6 +11,7 @@ import pytest
 from conformance import equivalence
 from conformance.adapters import current
 from conformance.errors import ClaimFailed
+from conformance.running import run_claim
 from conformance.scenarios import test_weight_decay
 from tests import faulty_options
 from tests.faulty import sgd
@@ -33,10 +34,9 @@ def test_forced_values_pair_by_name_and_shape_in_order():
 
 def test_a_caught_fault_prints_a_reproducer_that_runs(tmp_path):
     with pytest.raises(ClaimFailed) as e:
-        test_weight_decay.test_exclude_from_weight_decay_var_names(spec=sgd(faulty_options.IgnoresVarNamesSGD))
-    message = str(e.value)
-    assert "weight decay is not applied as documented" in message and "exclude_from_weight_decay(var_names=" in message
-    repro = message.split("Reproducer:\n", 1)[1]
+        run_claim(test_weight_decay.test_exclude_from_weight_decay_var_names, spec=sgd(faulty_options.IgnoresVarNamesSGD))
+    message, repro = str(e.value), e.value.reproducer
+    assert "weight decay is not applied as documented" in message and "exclude_from_weight_decay(var_names=" in repro
     assert repro.index("exclude_from_weight_decay") < repro.index("opt.build(variables)")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
     r = subprocess.run([sys.executable, "-c", repro], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

@@ -13,6 +13,7 @@ import pytest
 from conformance import scenarios
 from conformance.claims import CLAIMS
 from conformance.errors import ClaimFailed
+from conformance.running import run_claim
 from tests.faulty import Fault, bad_state_faults, faults, reset_faults, state_faults
 from tests.faulty_backends import backend_faults
 from tests.faulty_distributed import distributed_faults
@@ -56,9 +57,9 @@ def check(fault: Fault, side: str) -> None:
     with (fault.within or nullcontext)():
         if side == "faulty":
             with pytest.raises(ClaimFailed):
-                TESTS[fault.claim](spec=fault.faulty)
+                run_claim(TESTS[fault.claim], spec=fault.faulty)
         else:
-            TESTS[fault.claim](spec=fault.passing)
+            run_claim(TESTS[fault.claim], spec=fault.passing)
 
 
 def _in_backend(fault: Fault, side: str) -> None:

@@ -148,7 +148,8 @@ def test_rejudge_applies_the_expectations_as_they_are_now(tmp_path):
     from conformance.rejudge import rejudge
 
     exp = tmp_path / "exp.toml"
-    exp.write_text('[[deviation]]\noptimizer = "Adam"\nclaim = "reference.*"\nkeras = ">=3.0"\nmatch = "epsilon"\nreason = "why"\n')
+    exp.write_text('[[deviation]]\noptimizer = "Adam"\nclaim = "reference.*"\nkeras = ">=3.0"\nmatch = "epsilon"\nreason = "why"\n'
+                   'kind = "bug"\nupstream = "none found"\n')
     records = {
         ("Adam", "reference.trajectory"): rec("Adam", "reference.trajectory", "fail", message="differs: epsilon placement"),
         ("Adam", "reference.trajectory_float64"): rec("Adam", "reference.trajectory_float64", "fail", message="another cause"),
@@ -165,3 +166,42 @@ def test_rejudge_applies_the_expectations_as_they_are_now(tmp_path):
         ("SGD", "zero_grad.weights_unchanged"): "pass",
     }
     assert records[("Adam", "reference.trajectory")]["reason"] == "why"
+    assert records[("Adam", "reference.trajectory")]["kind"] == "bug"
+
+
+def _conditions(**verdicts: str) -> dict:
+    return {n: {"verdict": v, "expected": "fail" if v == "deviation" else "pass", "message": f"{n}: weights changed",
+                "configuration": f"keras.optimizers.SGD({n})"} for n, v in verdicts.items()}
+
+
+def test_rejudge_judges_each_condition_and_takes_the_worst(tmp_path):
+    """Format 2: an entry naming the weight_decay condition turns that condition's failure into a
+    deviation and leaves the defaults' failure a failure; the record is then the worst again."""
+    from conformance.rejudge import rejudge
+
+    exp = tmp_path / "exp.toml"
+    exp.write_text('[[deviation]]\noptimizer = "*"\nclaim = "zero_grad.*"\nconditions = ["weight_decay"]\n'
+                   'reason = "decay on every step"\nkind = "documented"\n')
+    records = {
+        ("SGD", "zero_grad.weights_unchanged"): rec("SGD", "zero_grad.weights_unchanged", "fail", condition="weight_decay",
+                                                    conditions=_conditions(defaults="pass", weight_decay="fail")),
+        ("Adam", "zero_grad.weights_unchanged"): rec("Adam", "zero_grad.weights_unchanged", "fail", condition="defaults",
+                                                     conditions=_conditions(defaults="fail", weight_decay="fail")),
+    }
+    assert rejudge(info("3.15.1", "tensorflow")["run_info"], records, exp) == 1
+    sgd, adam = records[("SGD", "zero_grad.weights_unchanged")], records[("Adam", "zero_grad.weights_unchanged")]
+    assert (sgd["verdict"], sgd["condition"], sgd["kind"]) == ("deviation", "weight_decay", "documented")
+    assert (adam["verdict"], adam["condition"]) == ("fail", "defaults")
+    assert adam["conditions"]["weight_decay"]["verdict"] == "deviation" and adam["conditions"]["defaults"]["verdict"] == "fail"
+
+
+def test_a_changed_condition_is_a_difference_though_the_verdict_is_the_same(tmp_path, capsys):
+    a = write(tmp_path / "a.jsonl", [info("3.15.1", "tensorflow", environment="old"),
+                                      rec("SGD", "zero_grad.weights_unchanged", "deviation", conditions=_conditions(defaults="pass", weight_decay="deviation"))])
+    b = write(tmp_path / "b.jsonl", [info("3.15.1", "tensorflow", environment="new"),
+                                      rec("SGD", "zero_grad.weights_unchanged", "deviation", conditions=_conditions(defaults="deviation", weight_decay="deviation"))])
+    assert merge.main([str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "differences: 1 (optimizer, claim) pairs" in out
+    assert "deviation (defaults pass)" in out and "deviation (defaults deviation)" in out
+    assert "with the defaults: pass 1" in out and "with the defaults: deviation 1" in out

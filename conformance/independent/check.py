@@ -205,8 +205,8 @@ def _failure(case: Case, lib: ModuleType, name: str, target: Target, out: Outcom
         f"mapped hyperparameters: keras {_shown(case.setup)} -> {run.label}.{run.constructor} {run.kwargs}\n"
         f"{out.cmp.report()}\n"
         + "".join(f"{line}\n" for line in _probes(case, lib, name, target))
-        + (f"(defaults that differ, Keras vs {run.label}, all passed explicitly here: {shown_defaults})" if defaults else "")
-        + f"\n\nReproducer:\n{_reproducer(case, lib, run, out.step)}"
+        + (f"(defaults that differ, Keras vs {run.label}, all passed explicitly here: {shown_defaults})" if defaults else ""),
+        reproducer=_reproducer(case, lib, run, out.step),
     )
 
 

@@ -1,9 +1,12 @@
 """The HTML compatibility report: `python -m conformance.report RESULTS... -o reports/index.html`.
 
 inputs.py reads results and benchmark files (what cannot be read becomes a problem naming file and
-line), matrix.py builds the rows x environments view, baseline.py compares with an older run,
-details.py packs what a click on a cell shows, plots.py lays out the benchmark charts, and
-render.py fills the Jinja2 template (autoescaped: every string from a results file is untrusted).
+line), table.py builds the row list ((optimizer, claim) rows x environments), grid.py the opening
+view (per environment, claims x optimizers), conditions.py reads what a format-2 record says per
+condition (the verdict at defaults, a deviation's kind), baseline.py compares with an older run
+(per condition too), details.py packs what a click on a cell shows, plots.py lays out the benchmark
+charts, and render.py fills the Jinja2 templates (autoescaped: every string from a results file is
+untrusted).
 Standard library and Jinja2 only, so `tox -e report` installs nothing else.
 """
 

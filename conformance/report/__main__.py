@@ -2,8 +2,9 @@
 
 RESULTS are results files (JSON lines, one environment each) or directories of them. With
 --baseline, each environment is compared with the baseline run of the same label (one file against
-one file whatever the labels): newly failing, newly passing, added and removed claims are marked and
-the regressions listed at the top. --benchmarks adds the performance section from pytest-benchmark
+one file whatever the labels): newly failing, newly passing, added and removed claims are marked
+(where the claim's verdict stayed the same, by how its conditions changed) and the regressions
+listed at the top. --benchmarks adds the performance section from pytest-benchmark
 JSON files (or directories of them). A file that cannot be read in full is named, with its line, at
 the top of the report and on stderr; the rest still renders. Exit status: 0 written, 2 bad usage.
 """

@@ -9,6 +9,12 @@ declared failure is still a failure of the claim), so:
 - changed: any other change of verdict (fail -> deviation: now declared; pass -> unsupported; a
   claim that could not be checked before, unsupported, and now fails: new coverage, not a regression);
 - added / removed: the (optimizer, claim) is only in the current / only in the baseline run.
+
+Two format-2 records are compared condition by condition too (the conditions both have): where the
+claim's verdict is the same but a condition's changed, the cell is newly failing if some condition
+went from pass to not holding, else newly passing if some went the other way, else changed. The
+claim's verdict hides such a change (weight_decay now fails, but float16 failed already).
+A format-1 record against a format-2 one is compared by the claim's verdict only.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..merge import Run
-from .table import SHOWN, Row
+from . import conditions
+from .table import SHOWN, Cell, Row
 
 FALSE = {"fail", "error", "deviation"}
 # change -> (symbol, words); the order is the summary's.
@@ -43,6 +50,34 @@ def change(before: str | None, after: str | None) -> str:
     if before in FALSE and after == "pass":
         return "newly_passing"
     return "changed"
+
+
+def condition_changes(before: dict[str, str], after: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(condition, before, now) for each condition both records have whose verdict changed."""
+    return [(name, before[name], now) for name, now in after.items() if name in before and before[name] != now]
+
+
+def by_conditions(changes: list[tuple[str, str, str]]) -> str:
+    """The change its conditions' verdicts make: newly failing where one stopped holding (also when the
+    claim's verdict changed otherwise, deviation to fail, say), else newly passing or changed where the
+    claim's verdict stayed the same."""
+    if any(was == "pass" and now in FALSE for _, was, now in changes):
+        return "newly_failing"
+    if any(was in FALSE and now == "pass" for _, was, now in changes):
+        return "newly_passing"
+    return "changed" if changes else ""
+
+
+def note(cell: Cell) -> str:
+    """What a changed cell says after its change's symbol: the verdict it had, or where it changed."""
+    if cell.before and cell.before != cell.word:
+        return f"was {word(cell.before)}"
+    if len(cell.changed_conditions) == 1:
+        name, was, now = cell.changed_conditions[0]
+        return f"{name} was {word(was)}"
+    if cell.changed_conditions:
+        return f"{len(cell.changed_conditions)} conditions changed"
+    return CHANGES[cell.change][1] if cell.change else ""
 
 
 def pair(current: list[Run], baseline: list[Run]) -> tuple[dict[int, Run], list[str]]:
@@ -83,6 +118,11 @@ def mark(rows: list[Row], pairs: dict[int, Run], notes: list[str]) -> Diff:
             record: dict[str, Any] | None = base.records.get((row.optimizer, row.claim))
             before = str(record["verdict"]) if record else None
             what = change(before, row.cells[e].word if cell.recorded else None)
+            if cell.has_conditions and record is not None:
+                cell.changed_conditions = condition_changes(conditions.verdicts(record), cell.verdicts)
+                by = by_conditions(cell.changed_conditions)
+                # a condition that stopped holding is a regression, whatever the claim's own verdict did
+                what = by if by == "newly_failing" and what in ("", "changed") else what or by
             if what:
                 cell.change, cell.before = what, before or ""
                 diff.counts[e][what] += 1

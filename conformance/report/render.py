@@ -22,7 +22,7 @@ from .. import __version__
 from ..differences import describe
 from ..merge import environment
 from . import baseline as _baseline
-from . import details, plots, table
+from . import conditions, details, grid, plots, table
 from .inputs import Benchmark, Inputs
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -48,8 +48,9 @@ def _environment(run: Any) -> dict[str, Any]:
 def _jinja() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(SHOWN=table.SHOWN, CHANGES=_baseline.CHANGES, css=table.css, seconds=plots.seconds,
-                       word=_baseline.word)
+    env.globals.update(SHOWN=table.SHOWN, CHANGES=_baseline.CHANGES, KINDS=conditions.KINDS, css=table.css,
+                       seconds=plots.seconds, word=_baseline.word, note=_baseline.note)
+    env.filters["css"] = table.css
     return env
 
 
@@ -68,6 +69,7 @@ def build(current: Inputs, base: Inputs | None = None, benchmarks: tuple[list[Be
     problems += bench_problems
     series, charts = plots.charts(bench)
     environments = [_environment(r) for r in runs]
+    cells = [c for r in rows for c in r.cells]
     script = (TEMPLATES / "report.js").read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     html = _jinja().get_template("report.html.j2").render(
@@ -84,6 +86,10 @@ def build(current: Inputs, base: Inputs | None = None, benchmarks: tuple[list[Be
         optimizers=sorted({r.optimizer for r in rows}),
         scenarios=sorted({r.scenario for r in rows}),
         totals=[table.tally(r.cells[e].verdict for r in rows) for e in range(len(runs))],
+        defaults_totals=[table.tally(r.cells[e].defaults for r in rows if r.cells[e].defaults) for e in range(len(runs))],
+        grid=grid.build(rows, claims),
+        with_conditions=any(c.has_conditions for c in cells),  # format 2: the defaults view has something to show
+        kinds_seen=any(c.kind or c.defaults_kind for c in cells),
         differing=sum(1 for r in rows if r.differs),
         diff=diff,
         series=series,

@@ -2,7 +2,8 @@
 
 Rows are grouped by scenario, then claim, then optimizer (`claim` order), or by optimizer, then
 scenario, then claim (`optimizer` order). Each cell carries its verdict as a CSS class, a symbol and
-a word, so that it reads without colour. Counts are kept per row, per group and per environment.
+a word, so that it reads without colour, and (format 2) the verdict at defaults and the declared
+deviation's kind. Counts are kept per row, per group and per environment.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..merge import Run
+from . import conditions
 
 # verdict -> (symbol, word); the last three are not verdicts but what a cell can be instead.
 SHOWN: dict[str, tuple[str, str]] = {
@@ -40,6 +42,12 @@ class Cell:
     recorded: bool  # there is a record to show on click
     change: str = ""  # with a baseline: a key of baseline.CHANGES, or ""
     before: str = ""  # the baseline's verdict, when it changed
+    kind: str = ""  # a deviation's declared kind (a key of conditions.KINDS), or ""
+    condition: str = ""  # the condition the verdict is that of (format 2: the first of the worst)
+    defaults: str = ""  # the verdict at defaults (a key of SHOWN), "" where the record has no such condition
+    defaults_kind: str = ""
+    verdicts: dict[str, str] = field(default_factory=dict)  # condition -> its verdict as written (format 2)
+    changed_conditions: list[tuple[str, str, str]] = field(default_factory=list)  # (condition, before, now)
 
     @property
     def symbol(self) -> str:
@@ -48,6 +56,26 @@ class Cell:
     @property
     def css(self) -> str:
         return css(self.verdict)
+
+    @property
+    def has_conditions(self) -> bool:
+        """The record has conditions (format 2)."""
+        return bool(self.verdicts)
+
+    def summary(self) -> str:
+        """The cell in words (a grid cell's title): the verdict at defaults, then over every condition
+        with the condition it comes from and a deviation's kind."""
+        said = self.word or SHOWN[self.verdict][1]
+        # the condition a failure comes from (a pass's is merely the first condition)
+        where = self.condition if self.verdict in ("fail", "deviation", "error") else ""
+        why = ", ".join(x for x in (where, self.kind) if x)
+        said += f" ({why})" if why else ""
+        if not self.has_conditions:
+            return said
+        if not self.defaults:
+            return f"defaults: no defaults condition · overall: {said}"
+        at_defaults = SHOWN[self.defaults][1] + (f" ({self.defaults_kind})" if self.defaults_kind else "")
+        return f"defaults: {at_defaults} · overall: {said}"
 
 
 @dataclass
@@ -74,6 +102,19 @@ class Row:
     @property
     def counts(self) -> list[tuple[str, str, int]]:
         return tally(c.verdict for c in self.cells)
+
+    @property
+    def kinds(self) -> set[str]:
+        return {c.kind for c in self.cells if c.kind}
+
+    @property
+    def defaults_verdicts(self) -> set[str]:
+        """What the cells say at defaults ("absent": a record with no such condition)."""
+        return {c.defaults or (c.verdict if not c.recorded else "absent") for c in self.cells}
+
+    @property
+    def defaults_kinds(self) -> set[str]:
+        return {c.defaults_kind for c in self.cells if c.defaults_kind}
 
 
 def tally(verdicts: Any) -> list[tuple[str, str, int]]:
@@ -102,13 +143,24 @@ def scenario_of(record: dict[str, Any]) -> str:
     return m.group(1) if m else str(record.get("claim", "?")).split(".")[0]
 
 
+def known(verdict: str) -> str:
+    """The key of SHOWN a recorded verdict is shown as ("unknown" for one this version does not know)."""
+    return verdict if verdict in SHOWN and verdict not in ("not run", "absent", "unknown") else "unknown"
+
+
 def cell_for(run: Run, key: tuple[str, str]) -> Cell:
     record = run.records.get(key)
     if record is None:
         return Cell("not run" if key[0] in run.optimizers else "absent", "", False)
     verdict = str(record["verdict"])
-    known = verdict if verdict in SHOWN and verdict not in ("not run", "absent", "unknown") else "unknown"
-    return Cell(known, verdict if known == "unknown" else SHOWN[known][1], True)
+    shown = known(verdict)
+    at_defaults = conditions.of(record).get(conditions.DEFAULTS)
+    return Cell(shown, verdict if shown == "unknown" else SHOWN[shown][1], True,
+                kind=conditions.kind(record) if shown == "deviation" else "",
+                condition=str(record.get("condition") or ""),
+                defaults=known(str(at_defaults.get("verdict"))) if at_defaults else "",
+                defaults_kind=conditions.kind(at_defaults) if at_defaults and at_defaults.get("verdict") == "deviation" else "",
+                verdicts=conditions.verdicts(record))
 
 
 def build_rows(runs: list[Run], extra_keys: set[tuple[str, str]] = frozenset()) -> tuple[list[Row], dict[str, dict]]:

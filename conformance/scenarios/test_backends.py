@@ -13,7 +13,7 @@ from typing import Any, Callable
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import equivalence, profiles, results
+from conformance import equivalence, profiles, running
 from conformance.adapters import current as adapter
 from conformance.claims import SEEDS, claim
 from conformance.distributed import host
@@ -31,7 +31,7 @@ def remote_step(backend: str) -> Callable[[Any, dict], dict]:
 
     def run(setup: Any, job: dict) -> dict:
         answer = host.outcome(worker.request({**job, "job": "step"})[0])
-        results.RAN_ON.update(kind=f"backend_{backend}", devices=[answer["devices"]], versions=worker.ready[0]["versions"])
+        running.current().ran_on.update(kind=f"backend_{backend}", devices=[answer["devices"]], versions=worker.ready[0]["versions"])
         return answer
 
     return run

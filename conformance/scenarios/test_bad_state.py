@@ -65,8 +65,8 @@ def check(spec, data, mechanism: str, kind: str) -> None:
         problems.append(f"the state changed: {cmp.report(3)}")
     if problems:
         raise ClaimFailed(
-            f"{what}: " + "; ".join(problems)
-            + f"\n\nReproducer:\n{a.REPRO_HEADER}opt = {case.setup.code}\n# build it, then call {mechanism} with {kind} values"
+            f"{what}: " + "; ".join(problems),
+            reproducer=f"{a.REPRO_HEADER}opt = {case.setup.code}\n# build it, then call {mechanism} with {kind} values",
         )
 
 

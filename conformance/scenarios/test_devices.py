@@ -9,7 +9,7 @@ result file's run_info lists them)."""
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import equivalence, profiles, results
+from conformance import equivalence, profiles, running
 from conformance.adapters import current as adapter
 from conformance.claims import SEEDS, claim
 from conformance.equivalence import Expected
@@ -38,7 +38,7 @@ def test_gpu(spec, data):
     gpu = a.accelerator()
     if gpu is None:
         raise Unsupported(f"no GPU visible to {a.versions()['backend']} (devices: {', '.join(a.devices())})")
-    results.RAN_ON.update(kind="devices", devices=[gpu, CPU])
+    running.current().ran_on.update(kind="devices", devices=[gpu, CPU])
     case = data.draw(cases(spec, FLOAT32), label="case")
 
     def plan(t, before, grads):

@@ -14,14 +14,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import profiles, results, strategies
+from conformance import profiles, running
 from conformance.claims import SEEDS, claim
 from conformance.compare import Comparison
 from conformance.distributed import MAX_REPLICAS, host, jobs, scripts
 from conformance.adapters import current as adapter
 from conformance.errors import ClaimFailed, Unsupported
 from conformance.options import ONE, Options
-from conformance.strategies import FLOAT32, cases, moderate, replica_gradients
+from conformance.strategies import FLOAT32, cases, checking, moderate, replica_gradients
 
 KERAS_DP = "Keras docs: keras.distribution.DataParallel (keras.io/api/distribution/)"
 SUMS = SEEDS["003"] + " (apply_gradients sums gradients from all replicas)"
@@ -89,7 +89,7 @@ def _draw_job(data: Any, spec: Any, option: str | None, replicas: st.SearchStrat
         fraction = data.draw(st.floats(0.05, 0.95), label=f"{option} as a fraction of the largest replica gradient's")
         case = replace(case, setup=case.setup.vary(opts=Options(**{option: fraction * (_clip_size(option, grads) or 1.0)})))
     case = replace(case, grads=jobs.summed(grads))
-    strategies.LAST[0] = case  # the failure record shows what ran: the summed gradients per step
+    checking(case)  # the failure record shows what ran: the summed gradients per step
     job = {"spec": case.setup.spec, "code": case.setup.code, "imports": case.setup.imports, "dtype": case.dtype,
            "weights": case.weights, "replica_grads": grads, "n": n, "built": built, "compiled": compiled}
     return case, job
@@ -105,20 +105,20 @@ def ask(kind: str, job: dict[str, Any], reproducer: Callable[[dict], str]) -> li
     h = host.host(kind)
     answers = h.request(job)
     # Every worker's devices and versions, also on a failure; narrowed to the job's devices below.
-    results.RAN_ON.update(kind=kind, devices=[r["devices"] for r in h.ready], versions=h.ready[0]["versions"])
+    running.current().ran_on.update(kind=kind, devices=[r["devices"] for r in h.ready], versions=h.ready[0]["versions"])
     failed = [(i, a) for i, a in enumerate(answers) if "failed" in a]
     if failed:
         shown = failed[0][1]["failed"] if len({a["failed"] for _, a in failed}) == 1 else "\n".join(f"worker {i}: {a['failed']}" for i, a in failed)
-        raise ClaimFailed(f"{shown}\n\nReproducer:\n{reproducer(failed[0][1].get('context', {}))}")
+        raise ClaimFailed(shown, reproducer=reproducer(failed[0][1].get('context', {})))
     values = [host.outcome(a) for a in answers]
-    results.RAN_ON["devices"] = [v["devices"] for v in values]
+    running.current().ran_on["devices"] = [v["devices"] for v in values]
     cmp = Comparison(job["dtype"], ("worker i", "worker 0"))
     for i, other in enumerate(values[1:], 1):
         for k, (mine, theirs) in enumerate(zip(other.get("finals", []), values[0].get("finals", []))):
             cmp.equal(f"worker {i}: variable {k} after the last step", mine, theirs)
     if cmp.failed:
-        raise ClaimFailed(f"the worker processes hold different values ({cmp.summary()}):\n{cmp.report()}"
-                          f"\n\nReproducer:\n{reproducer({'compiled': job.get('compiled', False)})}")
+        raise ClaimFailed(f"the worker processes hold different values ({cmp.summary()}):\n{cmp.report()}",
+                          reproducer=reproducer({'compiled': job.get('compiled', False)}))
     return values
 
 

@@ -41,6 +41,6 @@ def test_nonfinite(spec, data):
         nonfinite_w = [f"v{i}" for i, w in enumerate(after.weights) if not np.all(np.isfinite(w.astype(np.float64)))]
         raise ClaimFailed(
             f"a gradient with {bad} in v{var} was applied without an error and changed the weights "
-            f"({cmp.report(3)}); weights no longer finite: {nonfinite_w}; state no longer finite: {broken}"
-            f"\n\nReproducer:\n{script(case, [grads])}"
+            f"({cmp.report(3)}); weights no longer finite: {nonfinite_w}; state no longer finite: {broken}",
+            reproducer=script(case, [grads]),
         )

@@ -236,8 +236,8 @@ def _recompile_claim(way: str):
         if got.iterations != want.iterations:
             cmp.differ("optimizer.iterations", got.iterations, want.iterations)
         if cmp.failed:
-            raise ClaimFailed(f"model.compile(optimizer=new) then fit does not train from fresh state ({cmp.summary()}):\n{cmp.report()}"
-                              f"\n\nReproducer:\n{_fit_script(case, kernel, bias, batch, rounds, way)}")
+            raise ClaimFailed(f"model.compile(optimizer=new) then fit does not train from fresh state ({cmp.summary()}):\n{cmp.report()}",
+                              reproducer=_fit_script(case, kernel, bias, batch, rounds, way))
 
     test.__name__ = f"test_{way}_recompile_fit"
     return test

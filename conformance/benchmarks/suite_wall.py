@@ -1,0 +1,64 @@
+"""Wall time of the whole suite (README command 1) for one or more checkouts, one after another on
+this machine, with the verdicts each run gave and what changed between them.
+
+    python -m conformance.benchmarks.suite_wall BEFORE_CHECKOUT AFTER_CHECKOUT [--out DIR] [-- PYTEST ARGS]
+
+Each checkout runs `python -m pytest conformance -n auto` with its own directory first on
+PYTHONPATH and its results in DIR/<n>.jsonl; then the table (wall seconds, verdicts, examples, the
+verdicts at defaults) and `conformance.merge` of the results files are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+
+def run(checkout: Path, results: Path, extra: list[str]) -> float:
+    env = {**os.environ, "PYTHONPATH": str(checkout), "TF_CPP_MIN_LOG_LEVEL": "3", "CONFORMANCE_ENV": checkout.name}
+    cmd = [sys.executable, "-m", "pytest", "conformance", "-n", "auto", "-q", "-p", "no:randomly",
+           "--results", str(results), "--no-report", *extra]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - t0
+
+
+def summary(results: Path) -> dict[str, object]:
+    records = {}
+    for line in results.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        if "verdict" in r:
+            records[(r["optimizer"], r["claim"])] = r
+    at_defaults = Counter(((r.get("conditions") or {}).get("defaults") or {}).get("verdict", "-") for r in records.values())
+    return {"verdicts": len(records), "counts": dict(Counter(r["verdict"] for r in records.values())),
+            "examples": sum(r.get("examples") or 0 for r in records.values()), "defaults": dict(at_defaults),
+            "claims_s": round(sum(r.get("duration_s") or 0 for r in records.values()), 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    parser = argparse.ArgumentParser(prog="python -m conformance.benchmarks.suite_wall", description=__doc__.split("\n\n")[0])
+    parser.add_argument("checkouts", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("reports/suite_wall"))
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for n, checkout in enumerate(args.checkouts):
+        results = (args.out / f"{n}-{checkout.resolve().name}.jsonl").resolve()
+        seconds = run(checkout.resolve(), results, extra)
+        files.append(results)
+        print(f"{checkout}: {seconds:.0f} s wall, {json.dumps(summary(results))}", flush=True)
+    if len(files) > 1:
+        subprocess.run([sys.executable, "-m", "conformance.merge", *map(str, files)], check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
