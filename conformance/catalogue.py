@@ -154,7 +154,8 @@ def own_defaults(cls: type, rule_name: str | None) -> tuple[dict[str, Any], Opti
     with adapter().keras_call(f"constructing {cls.__name__}() with no arguments"):
         config = cls().get_config()
     rule = reference.rule_for(rule_name) if rule_name else None
-    hp = {k: config[k] for k in (getattr(rule, "DEFAULTS", None) or {}) if k in config}
+    hp = {k: list(config[k]) if isinstance(config[k], (list, tuple)) else config[k]  # not Keras's tracked lists
+          for k in (getattr(rule, "DEFAULTS", None) or {}) if k in config}
     opts = Options(**{k: config[k] for k in Options.__dataclass_fields__ if config.get(k) is not None})
     lr = config.get("learning_rate")
     if not isinstance(lr, (int, float)):

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from . import expectations, isolation, profiles, resume, running, timeouts, verdicts
+from . import expectations, isolation, profiles, results, resume, running, timeouts, verdicts
 from .errors import ClaimTimeout
 from .record_format import condition_verdict
 from .results import ResultsWriter, run_info
@@ -249,7 +249,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     elif record["verdict"] == "deviation":
         report.outcome = "skipped"
         report.wasxfail = f"deviation: {record['reason']}"
-    report.user_properties.append((_PROP, record))
+    # plain JSON types only: xdist sends the record to the controller (a value read from a Keras
+    # config may be one of Keras's tracked lists)
+    report.user_properties.append((_PROP, results.plain(record)))
 
 
 def _failure_text(r: dict[str, Any]) -> str:

@@ -31,6 +31,11 @@ def _default(o: Any) -> Any:
     return repr(o)
 
 
+def plain(record: dict[str, Any]) -> dict[str, Any]:
+    """`record` made of JSON's types only (what the results file will hold)."""
+    return json.loads(json.dumps(record, default=_default, allow_nan=False))
+
+
 def run_info(adapter: Any, profile: str, seed: Any) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
