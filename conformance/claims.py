@@ -33,26 +33,30 @@ SEEDS = {
 BASE_DOCS = "Keras docs: base optimizer arguments (keras.io/api/optimizers/, Optimizer class)"
 
 
-def claim(id: str, text: str, source: str) -> Callable[[F], F]:
-    """Mark a scenario test as the check of one claim, checked per condition (conditions.py)."""
+def claim(id: str, text: str, source: str, conditions: tuple[str, ...] | None = None) -> Callable[[F], F]:
+    """Mark a scenario test as the check of one claim, checked per condition (conditions.py):
+    `conditions` the fixed ones it checks before its drawn examples (by default every one, or the
+    defaults alone for a claim too costly for corners)."""
     c = Claim(id, text, source)
+    fixed = conditions
     if id in CLAIMS and CLAIMS[id] != c:
         raise ValueError(f"claim {id!r} defined twice")
     CLAIMS[id] = c
 
     def mark(fn: F) -> F:
-        from . import anchors, conditions
+        from . import anchors
+        from . import conditions as _conditions
 
         names: tuple[str, ...] = ()
         if _draws_data(fn):
             fn = corners.with_corners(fn)
-            names = conditions.FIXED
+            names = fixed if fixed is not None else _conditions.FIXED
             if not getattr(fn, "hypothesis_explicit_examples", None):
                 # A costly claim (too few examples for corners) checks its first anchor (every
                 # hyperparameter at the top of its range) and, of the fixed conditions, the defaults.
                 fn = anchors.with_anchors(fn, anchors.COSTLY)
-                names = ("defaults",)
-        fn = conditions.with_conditions(fn, names)
+                names = _conditions.DEFAULTS_ONLY
+        fn = _conditions.with_conditions(fn, names)
         fn.claim = c  # type: ignore[attr-defined]
         return pytest.mark.claim(c)(fn)
 

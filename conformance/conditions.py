@@ -54,6 +54,7 @@ ALONE: dict[str, Options] = {
 DTYPES = ("float16", "bfloat16", "float64")
 NAMES = ("defaults", *ALONE, "learning_rate_schedule", "loss_scale", *DTYPES, "drawn")
 FIXED = NAMES[:-1]
+DEFAULTS_ONLY = ("defaults",)  # for claims whose every example is costly
 
 
 @dataclass(frozen=True)

@@ -60,3 +60,18 @@ def test_matrix_shows_the_defaults_verdict_beside_the_claims():
     assert "D deviation" in text and "the verdict with the defaults" in text
     assert "totals over every condition: pass 1, fail 0, deviation 1, unsupported 0, error 1" in text
     assert "totals with the defaults: pass 2, fail 0" in text
+
+
+def test_a_record_is_made_of_json_values_before_it_travels():
+    """xdist sends records to the controller: a Keras tracked list or a numpy scalar from a config
+    would not serialize."""
+    import numpy as np
+
+    from conformance.results import plain
+
+    class Tracked(list):
+        pass
+
+    out = plain({"hyperparameters": {"exclude_layers": Tracked(["v0"]), "beta_1": np.float32(0.5)}})
+    assert out == {"hyperparameters": {"exclude_layers": ["v0"], "beta_1": 0.5}}
+    assert type(out["hyperparameters"]["exclude_layers"]) is list and type(out["hyperparameters"]["beta_1"]) is float

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from conformance import equivalence, profiles, running
 from conformance.adapters import current as adapter
+from conformance.conditions import DEFAULTS_ONLY
 from conformance.claims import SEEDS, claim
 from conformance.distributed import host
 from conformance.equivalence import Expected
@@ -44,6 +45,7 @@ def _claim(backend: str):
         "process's backend: from the same weights and state, the weights and every state variable "
         "agree within the dtype's tolerance, step after step.",
         SOURCE,
+        conditions=DEFAULTS_ONLY,  # each example compiles a step or asks another process
     )
     @COSTLY
     @given(data=st.data())

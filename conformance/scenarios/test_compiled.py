@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from conformance import equivalence, profiles
 from conformance.adapters import current as adapter
+from conformance.conditions import DEFAULTS_ONLY
 from conformance.claims import SEEDS, claim
 from conformance.equivalence import Expected
 from conformance.strategies import FLOAT32, cases
@@ -31,6 +32,7 @@ def _claim(mode: str):
         "the same weights and state, the weights, every state variable and iterations agree within "
         "the dtype's tolerance, step after step.",
         SOURCE,
+        conditions=DEFAULTS_ONLY,  # each example compiles a step or asks another process
     )
     @COSTLY
     @given(data=st.data())

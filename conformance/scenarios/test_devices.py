@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from conformance import equivalence, profiles, running
 from conformance.adapters import current as adapter
+from conformance.conditions import DEFAULTS_ONLY
 from conformance.claims import SEEDS, claim
 from conformance.equivalence import Expected
 from conformance.errors import Unsupported
@@ -30,6 +31,7 @@ def on_cpu(setup, job):
     "On a GPU, every step equals the same step taken on the CPU from the same weights and state: "
     "the weights and every state variable agree within the dtype's tolerance.",
     f"{SEEDS['003']}; Keras docs: keras.device (keras.io/api/utils/config_utils/)",
+    conditions=DEFAULTS_ONLY,  # each example runs every step on two devices
 )
 @COSTLY
 @given(data=st.data())
