@@ -68,8 +68,10 @@ def hyperparameters(name: str) -> st.SearchStrategy[dict]:
 
 
 lr_values = st.floats(1e-4, 0.3)
-learning_rates: st.SearchStrategy[LearningRate] = st.one_of(
-    st.builds(lambda v: LearningRate("constant", {"value": v}), lr_values),
+_constant = st.builds(lambda v: LearningRate("constant", {"value": v}), lr_values)
+# The forms that change with the step (a callable is read at every step): a claim about schedules
+# draws these alone, without a filter that a fixed example's first alternative (constant) would fail.
+_varying = (
     st.builds(lambda v: LearningRate("callable", {"value": v}), lr_values),
     st.builds(
         lambda v, steps, rate, stair: LearningRate(
@@ -99,3 +101,5 @@ learning_rates: st.SearchStrategy[LearningRate] = st.one_of(
         lr_values,
     ),
 )
+learning_rates: st.SearchStrategy[LearningRate] = st.one_of(_constant, *_varying)
+varying_learning_rates: st.SearchStrategy[LearningRate] = st.one_of(*_varying)

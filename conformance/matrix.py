@@ -30,21 +30,29 @@ def render(verdicts: dict[tuple[str, str], tuple[str, str]], symbol: dict[str, s
 
 
 def deviation_summary(deviations: dict[tuple[str, str], dict[str, str]]) -> list[str]:
-    """Deviations (optimizer, claim, condition) per kind, and the bugs no upstream issue reports.
-    `deviations`: per (optimizer, claim), condition -> "kind|upstream"."""
+    """(optimizer, claim) pairs with a deviation of each kind (in any condition), and by claim the
+    bugs no upstream issue reports. `deviations`: per (optimizer, claim), condition -> "kind|upstream"."""
     if not deviations:
         return []
     kinds: Counter[str] = Counter()
-    unreported: dict[str, list[str]] = {}
+    unreported: dict[str, dict[str, set[str]]] = {}
     for (optimizer, claim), by_condition in sorted(deviations.items()):
+        seen = set()
         for condition, tag in by_condition.items():
             kind, _, upstream = tag.partition("|")
-            kinds[kind] += 1
+            seen.add(kind)
             if kind == "bug" and upstream == "none found":
-                unreported.setdefault(claim, []).append(f"{optimizer} ({condition})")
-    out = ["deviations per kind (optimizer, claim, condition): " + ", ".join(f"{k} {n}" for k, n in kinds.most_common())]
+                unreported.setdefault(claim, {}).setdefault(optimizer, set()).add(condition)
+        kinds.update(seen)
+    out = ["deviations per kind ((optimizer, claim) pairs, in any condition): "
+           + ", ".join(f"{k} {n}" for k, n in kinds.most_common())]
     if unreported:
-        out.append(f"bugs with no upstream report ({sum(map(len, unreported.values()))}; "
-                   "`python -m conformance.expectations --unreported` lists their entries):")
-        out += [f"  {claim}: {', '.join(names)}" for claim, names in unreported.items()]
+        out.append(f"bugs no upstream issue reports, in {sum(map(len, unreported.values()))} (optimizer, claim) pairs "
+                   "(`python -m conformance.expectations --unreported` lists their entries):")
+        out += [f"  {claim}: {_few(sorted(by), 'optimizers')} ({_few(sorted(set().union(*by.values())), 'conditions')})"
+                for claim, by in sorted(unreported.items())]
     return out
+
+
+def _few(names: list[str], what: str) -> str:
+    return ", ".join(names) if len(names) <= 3 else f"{len(names)} {what}"

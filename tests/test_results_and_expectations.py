@@ -75,3 +75,15 @@ def test_a_record_is_made_of_json_values_before_it_travels():
     out = plain({"hyperparameters": {"exclude_layers": Tracked(["v0"]), "beta_1": np.float32(0.5)}})
     assert out == {"hyperparameters": {"exclude_layers": ["v0"], "beta_1": 0.5}}
     assert type(out["hyperparameters"]["exclude_layers"]) is list and type(out["hyperparameters"]["beta_1"]) is float
+
+
+def test_the_summary_counts_deviations_per_kind_and_lists_unreported_bugs_by_claim():
+    from conformance.matrix import deviation_summary
+
+    lines = deviation_summary({
+        ("Adam", "a"): {"defaults": "bug|none found", "clipnorm": "bug|none found"},
+        ("SGD", "a"): {"drawn": "documented|"},
+        ("SGD", "b"): {"drawn": "bug|https://github.com/keras-team/keras/issues/1"},
+    })
+    assert lines[0] == "deviations per kind ((optimizer, claim) pairs, in any condition): bug 2, documented 1"
+    assert "in 1 (optimizer, claim) pairs" in lines[1] and lines[2] == "  a: Adam (clipnorm, defaults)"

@@ -8,12 +8,10 @@ from hypothesis import strategies as st
 from conformance import equivalence
 from conformance.claims import SEEDS, claim
 from conformance.equivalence import Expected
-from conformance.hyperparameters import learning_rates
+from conformance.hyperparameters import varying_learning_rates as varying
 from conformance.learning_rates import LearningRate
 from conformance.strategies import FLOAT32, cases, zeros_like
 from conformance.trajectory import rounding
-
-varying = learning_rates.filter(lambda lr: lr.kind != "constant")
 
 
 @claim(
