@@ -126,15 +126,13 @@ def _setup(
     refused = set(opts.kwargs()) - adapter().accepted_options(cls)
     if refused:
         raise Unsupported(f"{cls.__module__}.{cls.__name__} has no {', '.join(sorted(refused))} argument")
-    given = {"learning_rate": lr, **hp, **opts.kwargs(), **extra}
+    given = {"learning_rate": lr, **hp, **opts.kwargs(), **extra}  # an `extra` learning_rate replaces lr
     if implicit:
         given = {k: v for k, v in given.items() if k not in implicit or implicit[k] != v}
-    kwargs = {k: v for k, v in given.items() if k != "learning_rate"}
-    shown = {**({"learning_rate": Code(None, lr.code())} if "learning_rate" in given else {}), **kwargs}
+    shown = {k: Code(None, v.code()) if v is lr else v for k, v in given.items()}
 
     def build() -> Any:
-        rate = {"learning_rate": lr.keras(keras)} if "learning_rate" in given else {}
-        return cls(**rate, **{k: _value(v) for k, v in kwargs.items()})
+        return cls(**{k: v.keras(keras) if v is lr else _value(v) for k, v in given.items()})
 
     def variant(
         hp: dict | None = None, opts: Options | None = None, lr: LearningRate | None = None,

@@ -12,6 +12,7 @@ from conformance import drive, equivalence
 from conformance.adapters import current as adapter
 from conformance.catalogue import OMIT, Code
 from conformance.claims import SEEDS, claim
+from conformance.conditions import FIXED
 from conformance.compare import Comparison
 from conformance.equivalence import Expected
 from conformance.errors import OptimizerRaised, Unsupported
@@ -77,6 +78,9 @@ def test_unaggregated_apply_gradients(spec, data):
     "optimizer.get_weights() returns the iteration count first, followed by the optimizer's state "
     "variables in the order they were created.",
     SEEDS["003"] + " (get_weights: 'The first value is always the iterations count')",
+    # Keras 2's API, which has no gradient accumulation; under Keras 3's the first variable counts
+    # micro-steps and iterations the updates, so no optimizer could hold both halves of the claim
+    conditions=tuple(n for n in FIXED if n != "gradient_accumulation_steps"),
 )
 @given(data=st.data())
 def test_get_weights_iterations_first(spec, data):
