@@ -117,7 +117,7 @@ def text(merged: dict[str, Any], width: int = 160) -> str:
         if e.get("defaults"):
             out.append(f"  {'':<{w}}  with the defaults: " + ", ".join(f"{v} {n}" for v, n in e["defaults"].items()))
         if e.get("kinds"):
-            out.append(f"  {'':<{w}}  deviations per kind (conditions): " + ", ".join(f"{k} {n}" for k, n in e["kinds"].items()))
+            out.append(f"  {'':<{w}}  deviations per kind ((optimizer, claim) pairs): " + ", ".join(f"{k} {n}" for k, n in e["kinds"].items()))
         out += [f"  {'':<{w}}  note: {n}" for n in e["notes"]]
     if merged["only_in"]:
         out.append("optimizers not in every environment (not compared where absent):")

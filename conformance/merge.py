@@ -153,14 +153,14 @@ def environment(run: Run) -> dict[str, Any]:
 
 
 def deviation_kinds(records: Any) -> dict[str, int]:
-    """Deviations (a record's conditions that are one) per kind, and `bug, no upstream report`."""
+    """(optimizer, claim) pairs with a deviation of each kind in any condition (format 1: the
+    record's own, of unknown kind), and those with a bug no upstream issue reports."""
     out: Counter[str] = Counter()
     for r in records:
         conditions = r.get("conditions") if isinstance(r.get("conditions"), dict) and r.get("conditions") else {None: r}
-        for c in conditions.values():
-            if isinstance(c, dict) and c.get("verdict") == "deviation":
-                out[str(c.get("kind") or "unknown")] += 1
-                out["bug, no upstream report"] += c.get("kind") == "bug" and c.get("upstream") == "none found"
+        found = [c for c in conditions.values() if isinstance(c, dict) and c.get("verdict") == "deviation"]
+        out.update({str(c.get("kind") or "unknown") for c in found})
+        out["bug, no upstream report"] += any(c.get("kind") == "bug" and c.get("upstream") == "none found" for c in found)
     return {k: n for k, n in out.items() if n}
 
 

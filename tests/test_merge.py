@@ -205,3 +205,4 @@ def test_a_changed_condition_is_a_difference_though_the_verdict_is_the_same(tmp_
     assert "differences: 1 (optimizer, claim) pairs" in out
     assert "deviation (defaults pass)" in out and "deviation (defaults deviation)" in out
     assert "with the defaults: pass 1" in out and "with the defaults: deviation 1" in out
+    assert "deviations per kind ((optimizer, claim) pairs): unknown 1" in out  # these fixtures declare no kind
