@@ -13,7 +13,8 @@ from conformance.report.__main__ import main
 
 from . import webdriver
 from .results_files import cond, info, rec, rec2, synthetic, write
-from .test_report import HOSTILE, three, v2  # noqa: F401 - the fixtures
+from .test_report import HOSTILE, three  # noqa: F401 - the fixtures
+from .test_report_conditions import v2  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "reports" / "report-browser.png"
