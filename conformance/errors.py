@@ -16,6 +16,11 @@ class OptimizerRaised(ClaimFailed):
     """Keras raised while the claim drove it; the claim cannot hold, so this is a failure too."""
 
 
+class UserCodeRaised(OptimizerRaised):
+    """The user's optimizer raised in its own code (blame.py): a failure of their optimizer, with
+    their frames, never matched against the deviations declared for Keras."""
+
+
 class Unsupported(Exception):
     """This environment's API cannot express the claim: verdict `unsupported`."""
 

@@ -50,7 +50,7 @@ def not_an_optimizer():
 @pytest.mark.parametrize(
     "path, message",
     [
-        ("nomodule", "expected MODULE:CLASS"),
+        ("nomodule", "expected MODULE:ATTR"),
         ("no_such_module_xyz:Opt", "cannot import 'no_such_module_xyz'"),
         ("tests.faulty:Missing", "has no attribute 'Missing'"),
         ("builtins:dict", "is not a subclass"),

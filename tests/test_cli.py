@@ -13,8 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
 FAULTY = "tests.faulty:DriftingSGD"
-TRAJECTORY = f"conformance/scenarios/test_reference.py::test_trajectory[{FAULTY}]"
-BUILD = f"conformance/scenarios/test_build.py::test_build_equals_lazy[{FAULTY}]"
+TRAJECTORY = f"conformance/scenarios/test_reference.py::test_trajectory[reference.trajectory-{FAULTY}]"
+BUILD = f"conformance/scenarios/test_build.py::test_build_equals_lazy[build.equals_lazy-{FAULTY}]"
 
 
 def suite(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
@@ -33,7 +33,7 @@ def layouts(path: Path) -> dict[str, dict]:
 
 @pytest.mark.parametrize(
     "value, message",
-    [("no_such_module_xyz:Opt", "cannot import"), ("builtins:dict", "is not a subclass"), ("Adam", "expected MODULE:CLASS")],
+    [("no_such_module_xyz:Opt", "cannot import"), ("builtins:dict", "is not a subclass"), ("Adam", "expected MODULE:ATTR")],
 )
 def test_bad_optimizer_is_a_one_line_usage_error(value, message, tmp_path):
     r = suite("conformance", "--optimizer", value, "--results", str(tmp_path / "r.jsonl"), tmp_path=tmp_path)

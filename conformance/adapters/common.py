@@ -13,7 +13,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import OptimizerRaised, Unsupported
+from .. import blame
+from ..errors import OptimizerRaised, Unsupported, UserCodeRaised
 
 # Shapes of the weights an optimizer is built on when its state layout is recorded.
 LAYOUT_SHAPES = ((3, 4), (4,))
@@ -70,6 +71,9 @@ def keras_call(what: str) -> Iterator[None]:
     except Unsupported:
         raise
     except Exception as e:  # noqa: BLE001 - any exception from Keras is the finding
+        frames = blame.user_frames(e.__traceback__)
+        if frames:  # the user's optimizer crashed in its own code: theirs to fix, not Keras's
+            raise UserCodeRaised(blame.describe(e, frames, what)) from e
         raise OptimizerRaised(f"Keras raised {type(e).__name__} during {what}: {e}") from e
 
 
@@ -176,10 +180,20 @@ BASE_ARGUMENTS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "u
 
 def base_arguments(cls: type, packages: tuple[str, ...]) -> frozenset[str]:
     """The base-optimizer arguments in the constructor signature of the nearest class of `cls`
-    defined in one of `packages` (a user subclass may take **kwargs only)."""
+    defined in one of `packages` (a user subclass may take **kwargs only); a user class whose own
+    constructor names its parameters without **kwargs takes only those."""
     for c in cls.__mro__:
-        if c.__module__.startswith(packages) and "__init__" in vars(c):
-            return frozenset(BASE_ARGUMENTS) & set(inspect.signature(c.__init__).parameters)
+        if "__init__" not in vars(c):
+            continue
+        params = inspect.signature(c.__init__).parameters
+        named = frozenset(BASE_ARGUMENTS) & set(params)
+        passes_on = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        # a Keras class names its own arguments (a backend's mixin takes only *args, **kwargs)
+        own = [n for n, p in params.items() if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if c.__module__.startswith(packages) and (own or not passes_on):
+            return named
+        if not c.__module__.startswith(packages) and not passes_on:
+            return named
     return frozenset(BASE_ARGUMENTS)
 
 

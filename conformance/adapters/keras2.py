@@ -26,6 +26,8 @@ from .common import LAYOUT_SHAPES, StateVar, assign_weights, config, exclude_fro
 keras = tf.keras
 GENERATION = "keras2"
 BASE_CLASS = (keras.optimizers.Optimizer, legacy.BASE)
+# The abstract bases by the name a declared deviation may give them (a user class inherits their entries).
+BASE_NAMES = {keras.optimizers.Optimizer: "Optimizer", legacy.BASE: "legacy.Optimizer"}
 # tf.keras is the tf_keras package (TF_USE_LEGACY_KERAS) or, up to TensorFlow 2.15, the keras package.
 VERSION = __import__(keras.__name__.split(".")[0]).__version__
 

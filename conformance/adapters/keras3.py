@@ -15,6 +15,8 @@ from .common import LAYOUT_SHAPES, StateVar, assign_weights, config, exclude_fro
 
 GENERATION = "keras3"
 BASE_CLASS = keras.optimizers.Optimizer
+# The abstract bases by the name a declared deviation may give them (a user class inherits their entries).
+BASE_NAMES = {keras.optimizers.Optimizer: "Optimizer"}
 
 
 def versions() -> dict[str, str]:
