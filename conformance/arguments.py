@@ -1,5 +1,8 @@
 """The documented domain of every constructor argument, for the argument-contract claims (seed 001).
 
+The base arguments every optimizer shares are here (`BASE`), with the domains the records share;
+each optimizer's own arguments are in its record (conformance/optimizers/).
+
 A domain comes from the Keras docstring where it states one (Adagrad's initial_accumulator_value
 "must be non-negative", Ftrl's learning_rate_power "less or equal to zero", ema_momentum in
 [0, 1]) and otherwise from what the argument is in the published algorithm: an exponential decay
@@ -14,6 +17,8 @@ import math
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
+
+from . import optimizers
 
 INF = math.inf
 
@@ -92,62 +97,21 @@ BASE: dict[str, Domain] = {
     "loss_scale_factor": POSITIVE,
 }
 
-_ADAM = {"beta_1": DECAY, "beta_2": DECAY, "epsilon": NONNEG}
-
-# Each optimizer's own arguments. A wrapper's are its own; its inner optimizer has its own row.
-OWN: dict[str, dict[str, Domain]] = {
-    "Adadelta": {"rho": DECAY, "epsilon": NONNEG},
-    "Adafactor": {
-        "beta_2_decay": NONPOS,  # Shazeer & Stern 2018: beta_2 = 1 - t ** c with c <= 0
-        "epsilon_1": NONNEG,
-        "epsilon_2": NONNEG,
-        "clip_threshold": POSITIVE,
-        "relative_step": FLAG,
-    },
-    "Adagrad": {"initial_accumulator_value": NONNEG, "epsilon": NONNEG},
-    "Adam": {**_ADAM, "amsgrad": FLAG},
-    "AdamW": {**_ADAM, "amsgrad": FLAG},
-    "Adamax": _ADAM,
-    "Ftrl": {
-        "learning_rate_power": NONPOS,
-        "initial_accumulator_value": NONNEG,
-        "l1_regularization_strength": NONNEG,
-        "l2_regularization_strength": NONNEG,
-        "l2_shrinkage_regularization_strength": NONNEG,
-        "beta": NONNEG,
-    },
-    "Lamb": _ADAM,
-    # Chen et al. 2023: beta_1 = 0 degenerates Lion to signSGD (the Keras docstring says so).
-    "Lion": {"beta_1": Domain(0.0, 1.0, lo_open=True), "beta_2": DECAY},
-    "Muon": {
-        "adam_beta_1": DECAY,
-        "adam_beta_2": DECAY,
-        "adam_weight_decay": NONNEG,
-        "epsilon": NONNEG,
-        "adam_lr_ratio": POSITIVE,
-        "momentum": DECAY,
-        "ns_steps": COUNT,
-        "nesterov": FLAG,
-        "exclude_embeddings": FLAG,
-        "rms_rate": NONNEG,
-    },
-    "Nadam": _ADAM,
-    "RMSprop": {"rho": DECAY, "momentum": DECAY, "epsilon": NONNEG, "centered": FLAG},
-    "SGD": {"momentum": DECAY, "nesterov": FLAG},
-    "ScheduleFreeAdamW": {**_ADAM, "warmup_steps": Domain(0, integer=True)},
-    "LossScaleOptimizer": {"initial_scale": POSITIVE, "dynamic_growth_steps": COUNT},
-    "MultiOptimizer": {"loss_scale_factor": POSITIVE},
-}
-WRAPPERS = ("LossScaleOptimizer", "MultiOptimizer")
+# Adam's moments and epsilon, shared by the Adam family's records (conformance/optimizers/).
+ADAM_MOMENTS = {"beta_1": DECAY, "beta_2": DECAY, "epsilon": NONNEG}
 
 
 def own(name: str) -> dict[str, Domain]:
-    return OWN.get(name, {})
+    """The optimizer's own arguments, from its record (conformance/optimizers/); a wrapper's are
+    its own, its inner optimizer has its own record."""
+    spec = optimizers.record(name)
+    return dict(spec.arguments) if spec is not None else {}
 
 
 def table(name: str) -> dict[str, Domain]:
     """Every argument of the optimizer `name` but its learning rate: a wrapper has only its own."""
-    return dict(own(name)) if name in WRAPPERS else {**own(name), **BASE}
+    spec = optimizers.record(name)
+    return own(name) if spec is not None and spec.family == "wrapper" else {**own(name), **BASE}
 
 
 def valid_arguments(args: dict[str, Domain]) -> st.SearchStrategy[dict] | None:

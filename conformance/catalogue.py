@@ -16,20 +16,19 @@ from typing import Any, Callable
 import numpy as np
 from hypothesis import strategies as st
 
-from . import reference
+from . import optimizers
 from .adapters import current as adapter
 from .errors import Unsupported
-from .hyperparameters import HYPERPARAMETERS, hyperparameters, learning_rates
+from .hyperparameters import learning_rates
 from .learning_rates import LearningRate
 from .options import Options, options
+from .spec import DOCS, OptimizerSpec, of_class, required_arguments
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")
 WRAPPERS = ("LossScaleOptimizer", "MultiOptimizer")
 # Wrappers are checked around the most used optimizers, so that a wrapper's verdict is about the
 # wrapper rather than the union of every inner optimizer's own findings.
 WRAPPER_INNER = ("SGD", "Adam")
-# Documented defaults of `weight_decay` where it is not None.
-DEFAULT_WEIGHT_DECAY = {"AdamW": 0.004, "Muon": 0.004}
 
 
 @dataclass(frozen=True)
@@ -93,6 +92,10 @@ class Spec:
     # The optimizer as a user constructs it with no arguments (the defaults condition), where that
     # differs from the one configuration a spec has (a factory's, a class without a spec).
     defaults: Callable[[], Setup] | None = None
+    record: OptimizerSpec | None = None  # the OptimizerSpec its knowledge comes from
+    # The built-ins (and abstract bases) a user's optimizer inherits from, nearest first: it is
+    # judged with their declared deviations.
+    parents: tuple[str, ...] = ()
 
     def default_setup(self) -> Setup:
         """The defaults condition's setup: `defaults()`, else the spec's only configuration."""
@@ -114,13 +117,14 @@ def _kwargs_code(kwargs: dict[str, Any]) -> str:
 
 
 def _setup(
-    name: str, cls: type, ctor: str, rule_name: str | None, imports: str,
+    name: str, cls: type, ctor: str, rule: Any, imports: str,
     hp: dict[str, Any], opts: Options, lr: LearningRate, extra: dict[str, Any] | None = None,
-    implicit: dict[str, Any] | None = None,
+    implicit: dict[str, Any] | None = None, construct: Callable[..., Any] | None = None,
 ) -> Setup:
-    """A plain optimizer's setup: `cls(learning_rate=..., **hp, **options, **extra)`, leaving out
-    every keyword whose value is the class's own default in `implicit` (the defaults condition's
-    optimizer is constructed as a user does, with no arguments; a claim's option then adds one)."""
+    """A plain optimizer's setup: `cls(learning_rate=..., **hp, **options, **extra)` (or a spec's
+    `construct(...)`), leaving out every keyword whose value is the class's own default in
+    `implicit` (the defaults condition's optimizer is constructed as a user does, with no
+    arguments; a claim's option then adds one)."""
     keras = adapter().keras_module
     extra = {k: v for k, v in (extra or {}).items() if v is not OMIT}
     refused = set(opts.kwargs()) - adapter().accepted_options(cls)
@@ -130,56 +134,67 @@ def _setup(
     if implicit:
         given = {k: v for k, v in given.items() if k not in implicit or implicit[k] != v}
     shown = {k: Code(None, v.code()) if v is lr else v for k, v in given.items()}
+    make = construct or cls
 
     def build() -> Any:
-        return cls(**{k: v.keras(keras) if v is lr else _value(v) for k, v in given.items()})
+        return make(**{k: v.keras(keras) if v is lr else _value(v) for k, v in given.items()})
 
     def variant(
         hp: dict | None = None, opts: Options | None = None, lr: LearningRate | None = None,
         extra: dict | None = None, own: dict | None = None,
     ) -> Setup:
-        return _setup(name, cls, ctor, rule_name, imports, s.hp if hp is None else hp, s.opts if opts is None else opts,
-                      s.lr if lr is None else lr, {**s.extra, **(extra or {}), **(own or {})}, implicit)
+        return _setup(name, cls, ctor, rule, imports, s.hp if hp is None else hp, s.opts if opts is None else opts,
+                      s.lr if lr is None else lr, {**s.extra, **(extra or {}), **(own or {})}, implicit, construct)
 
-    s = Setup(name, hp, opts, lr, reference.rule_for(rule_name) if rule_name else None, build,
-              f"{ctor}({_kwargs_code(shown)})", imports, variant, extra)
+    s = Setup(name, hp, opts, lr, rule, build, f"{ctor}({_kwargs_code(shown)})", imports, variant, extra)
     return s
 
 
-def own_defaults(cls: type, rule_name: str | None) -> tuple[dict[str, Any], Options, LearningRate]:
-    """The hyperparameters, base options and learning rate the class gives itself, read from the
+def own_defaults(make: Callable[[], Any], rule: Any) -> tuple[dict[str, Any], Options, LearningRate]:
+    """The hyperparameters, base options and learning rate the optimizer gives itself, read from the
     configuration of an instance constructed with no arguments (not from a table)."""
-    with adapter().keras_call(f"constructing {cls.__name__}() with no arguments"):
-        config = cls().get_config()
-    rule = reference.rule_for(rule_name) if rule_name else None
+    name = getattr(make, "__name__", "the optimizer")
+    with adapter().keras_call(f"constructing {name}() with no arguments"):
+        config = make().get_config()
     hp = {k: list(config[k]) if isinstance(config[k], (list, tuple)) else config[k]  # not Keras's tracked lists
           for k in (getattr(rule, "DEFAULTS", None) or {}) if k in config}
     opts = Options(**{k: config[k] for k in Options.__dataclass_fields__ if config.get(k) is not None})
     lr = config.get("learning_rate")
     if not isinstance(lr, (int, float)):
-        raise Unsupported(f"{cls.__name__}() has a learning rate the suite cannot read as a number ({lr!r})")
+        raise Unsupported(f"{name}() has a learning rate the suite cannot read as a number ({lr!r})")
     # Keras keeps the rate in a float32 variable: its shortest decimal, as a user writes it (0.01).
     return hp, opts, LearningRate("constant", {"value": float(str(np.float32(lr)))})
 
 
 def _plain(
-    name: str, cls: type, ctor_code: str, imports: str = "", kind: str = "built-in", parent: str | None = None
+    name: str, cls: type, ctor_code: str, imports: str = "", kind: str = "built-in", parent: str | None = None,
+    record: OptimizerSpec | None = None, construct: Callable[..., Any] | None = None, parents: tuple[str, ...] = (),
 ) -> Spec:
+    """A spec from an OptimizerSpec record: `record` (a user's), else the built-in record of
+    `parent` (or of the class's own name). Without a record, hyperparameters are left at the
+    class's defaults and the base options are drawn: no reference."""
+    if record is not None and kind != "built-in":
+        # a user's own record: the claims look it up under the optimizer's own name
+        optimizers.register(name, record)
+        parent = None
     rule_name = parent or adapter().rule_name(name)
+    record = record or optimizers.record(rule_name) or OptimizerSpec(name)
+    rule = record.reference
 
     def make(hp: dict, opts: Options, lr: LearningRate) -> Setup:
-        return _setup(name, cls, ctor_code, rule_name, imports, hp, opts, lr)
+        return _setup(name, cls, ctor_code, rule, imports, hp, opts, lr, construct=construct)
 
     def defaults() -> Setup:
-        hp, opts, lr = own_defaults(cls, rule_name)
-        return _setup(name, cls, ctor_code, rule_name, imports, hp, opts, lr,
-                      implicit={"learning_rate": lr, **hp, **opts.kwargs()})
+        hp, opts, lr = own_defaults(construct or cls, rule)
+        return _setup(name, cls, ctor_code, rule, imports, hp, opts, lr,
+                      implicit={"learning_rate": lr, **hp, **opts.kwargs()}, construct=construct)
 
-    opts = options(default_weight_decay=DEFAULT_WEIGHT_DECAY.get(rule_name), accepted=adapter().accepted_options(cls))
+    opts = options(default_weight_decay=record.default_weight_decay, accepted=adapter().accepted_options(cls))
+    hp = st.fixed_dictionaries({}, optional=dict(record.hyperparameters))  # some drawn, the rest at their defaults
     # `legacy.Adam` (Keras 2) has Adam's rule and tables: its parent, as for a user subclass.
     parent = parent or (rule_name if rule_name != name else None)
-    return Spec(name, kind, st.builds(make, hyperparameters(rule_name), opts, learning_rates), parent=parent, cls=cls,
-                defaults=defaults)
+    return Spec(name, kind, st.builds(make, hp, opts, learning_rates), parent=parent, cls=cls,
+                defaults=defaults, record=record, parents=parents)
 
 
 def _wrapped(name: str, s: Setup, wrapper_own: dict[str, Any], build: Callable[[], Any], code: str, remake: Callable) -> Setup:
@@ -247,20 +262,23 @@ def fixed_spec(
 ) -> Spec:
     """A spec with one fixed configuration (inputs are still drawn): for the suite's own tests."""
     ctor = f"keras.optimizers.{cls.__name__}" if cls.__module__.startswith("keras") else cls.__name__
-    setup = _setup(name, cls, ctor, parent, imports, hp, opts, lr)
-    return Spec(name, "user", st.just(setup), parent=parent, cls=cls)
+    record = optimizers.record(parent)
+    setup = _setup(name, cls, ctor, record.reference if record else None, imports, hp, opts, lr)
+    return Spec(name, "user", st.just(setup), parent=parent, cls=cls, record=record)
 
 
 def _unspecced(name: str, cls: type) -> Spec:
-    setup = Setup(name, {}, Options(), LearningRate("constant", {"value": 0.001}), None, cls, f"keras.optimizers.{name}()")
-    return Spec(name, "unspecced", st.just(setup), note=f"no spec for {name}: built with its defaults, no reference", cls=cls)
+    """An export the suite has no record for: checked as a user's optimizer without a spec."""
+    spec = _plain(name, cls, f"keras.optimizers.{name}", kind="unspecced", record=OptimizerSpec(name))
+    spec.note = f"no spec for {name}: its defaults and the base options, no reference"
+    return spec
 
 
 def builtin_specs() -> list[Spec]:
     """A spec for every optimizer the installed Keras exports; unknown ones are marked unspecced."""
     a = adapter()
     exported = a.exported_optimizers()
-    known = {n for n in exported if a.rule_name(n) in reference.MODULES and a.rule_name(n) in HYPERPARAMETERS}
+    known = {n for n in exported if optimizers.record(a.rule_name(n)) is not None and n not in WRAPPERS}
     plain = [_plain(n, c, f"keras.optimizers.{n}") for n, c in exported.items() if n in known]
     out = list(plain)
     for n, c in exported.items():
@@ -272,72 +290,154 @@ def builtin_specs() -> list[Spec]:
 
 
 class UsageError(Exception):
-    """A bad --optimizer value: reported as a one-line usage error."""
+    """A bad --optimizer or --optimizer-spec value: reported as a one-line usage error."""
 
 
-def load_object(path: str) -> Any:
+def load_object(path: str, flag: str = "--optimizer") -> Any:
     module_name, sep, attr = path.partition(":")
     if not sep or not module_name or not attr:
-        raise UsageError(f"--optimizer {path!r}: expected MODULE:CLASS (e.g. mypkg.opt:MyAdam)")
+        raise UsageError(f"{flag} {path!r}: expected MODULE:ATTR (e.g. mypkg.opt:MyAdam)")
     try:
         obj: Any = importlib.import_module(module_name)
     except Exception as e:  # noqa: BLE001 - any import failure is a usage error
-        raise UsageError(f"--optimizer {path!r}: cannot import {module_name!r}: {type(e).__name__}: {e}") from None
+        raise UsageError(f"{flag} {path!r}: cannot import {module_name!r}: {type(e).__name__}: {e}") from None
     for part in attr.split("."):
         if not hasattr(obj, part):
-            raise UsageError(f"--optimizer {path!r}: module {module_name!r} has no attribute {attr!r}")
+            raise UsageError(f"{flag} {path!r}: module {module_name!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
     return obj
 
 
+def inheritance(cls: type) -> tuple[str, ...]:
+    """The exported built-ins and abstract bases among `cls`'s bases (not itself), nearest first,
+    by the names Keras exports them under (`legacy.Adam` for Keras 2's legacy Adam)."""
+    a = adapter()
+    names = {c: n for n, c in a.exported_optimizers().items()}
+    names.update(a.BASE_NAMES)
+    return tuple(names[b] for b in cls.__mro__[1:] if b in names)
+
+
 def _builtin_parent(cls: type, include_self: bool = False) -> str | None:
-    """The nearest built-in optimizer with a reference among `cls`'s bases."""
-    exported = adapter().exported_optimizers()
+    """The nearest built-in optimizer with a record among `cls`'s bases, by its record's name."""
+    a = adapter()
+    names = {c: n for n, c in a.exported_optimizers().items()}
     for base in cls.__mro__[0 if include_self else 1 :]:
-        if exported.get(base.__name__) is base and base.__name__ in reference.MODULES:
-            return base.__name__
+        if base in names and optimizers.record(a.rule_name(names[base])) is not None:
+            return a.rule_name(names[base])
     return None
 
 
+def _base_check(path: str, flag: str, cls: type) -> None:
+    base = adapter().BASE_CLASS
+    if not issubclass(cls, base):
+        bases = " or ".join(f"{b.__module__}.{b.__name__}" for b in (base if isinstance(base, tuple) else (base,)))
+        raise UsageError(f"{flag} {path!r}: {cls!r} is not a subclass of {bases}")
+
+
+def _needs_arguments(path: str, flag: str, fn: Callable[..., Any], what: str) -> None:
+    """A constructor that cannot be called with no arguments: say what to give instead."""
+    missing = [n for n in required_arguments(fn) if n != "self"]
+    if missing:
+        raise UsageError(
+            f"{flag} {path!r}: {what} requires {', '.join(missing)}, so the suite cannot construct it as it is. "
+            f"Give a factory that supplies {'them' if len(missing) > 1 else 'it'} and passes on the other keywords "
+            f"(def make(**kwargs): return {what}({missing[0]}=..., **kwargs); then --optimizer mymodule:make), "
+            f"or an OptimizerSpec whose construct does (--optimizer-spec; see {DOCS})"
+        )
+
+
+def _takes_keywords(fn: Callable[..., Any]) -> bool:
+    try:
+        return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return False
+
+
 def user_spec(path: str) -> Spec:
-    """A spec for `--optimizer MODULE:CLASS` (a class or a zero-argument factory)."""
-    obj = load_object(path)
+    """A spec for `--optimizer MODULE:ATTR`: a class (with its `conformance_spec`, else its
+    built-in parent's record, else none), a factory taking keywords (constructed like a class), or
+    a zero-argument factory (its one configuration)."""
+    flag = "--optimizer"
+    obj = load_object(path, flag)
     module_name, _, attr = path.partition(":")
     imports = f"from {module_name} import {attr.split('.')[0]}"
-    base = adapter().BASE_CLASS
     if inspect.isclass(obj):
-        if not issubclass(obj, base):
-            bases = " or ".join(f"{b.__module__}.{b.__name__}" for b in (base if isinstance(base, tuple) else (base,)))
-            raise UsageError(f"--optimizer {path!r}: {obj!r} is not a subclass of {bases}")
-        parent = _builtin_parent(obj)
-        if parent is None:
-            setup = Setup(path, {}, Options(), LearningRate("constant", {"value": 0.001}), None, obj, f"{attr}()", imports)
-            return Spec(path, "user", st.just(setup), note="no built-in parent: defaults only, no reference", cls=obj)
-        return _plain(path, obj, attr, imports=imports, kind="user", parent=parent)
-    if callable(obj):
+        _base_check(path, flag, obj)
+        record = of_class(obj)
+        if record is None or record.construct is None:
+            _needs_arguments(path, flag, obj, obj.__name__)
+        construct = record.construct if record is not None else None
+        return _plain(path, obj, attr, imports=imports, kind="user", parent=_builtin_parent(obj),
+                      record=record, construct=construct, parents=inheritance(obj))
+    if not callable(obj):
+        raise UsageError(f"{flag} {path!r}: {obj!r} is neither an optimizer class nor a factory")
+    _needs_arguments(path, flag, obj, attr)
+    try:
+        sample = obj()
+    except Exception as e:  # noqa: BLE001 - the user's factory: said, not judged
+        raise UsageError(f"{flag} {path!r}: calling the factory raised {type(e).__name__}: {e}") from None
+    if not adapter().is_optimizer(sample):
+        raise UsageError(f"{flag} {path!r}: the factory returned {type(sample).__name__}, not an optimizer")
+    # a factory of a built-in is judged as that built-in, then as what it inherits from
+    parents = tuple(n for n in (_exported_name(type(sample)),) if n) + inheritance(type(sample))
+    if _takes_keywords(obj):
+        cls = type(sample)
+        return _plain(path, cls, attr, imports=imports, kind="user", parent=_builtin_parent(cls, include_self=True),
+                      construct=obj, record=of_class(cls), parents=parents)
+    return _factory_spec(path, obj, attr, imports, sample, parents)
+
+
+def _exported_name(cls: type) -> str | None:
+    return {c: n for n, c in adapter().exported_optimizers().items()}.get(cls)
+
+
+def spec_from_record(path: str) -> Spec:
+    """A spec for `--optimizer-spec MODULE:ATTR`: an OptimizerSpec whose `construct` builds it."""
+    flag = "--optimizer-spec"
+    record = load_object(path, flag)
+    if not isinstance(record, OptimizerSpec):
+        raise UsageError(f"{flag} {path!r}: {type(record).__name__} is not a conformance.spec.OptimizerSpec")
+    if record.construct is None:
+        raise UsageError(f"{flag} {path!r}: the spec has no `construct` (the class or a factory taking keywords)")
+    _needs_arguments(path, flag, record.construct, getattr(record.construct, "__name__", "construct"))
+    module_name, _, attr = path.partition(":")
+    imports = f"from {module_name} import {attr.split('.')[0]}"
+    cls = record.construct
+    if not inspect.isclass(cls):
         try:
-            sample = obj()
+            cls = type(record.construct())
         except Exception as e:  # noqa: BLE001
-            raise UsageError(f"--optimizer {path!r}: calling the factory raised {type(e).__name__}: {e}") from None
-        if not isinstance(sample, base):
-            raise UsageError(f"--optimizer {path!r}: the factory returned {type(sample).__name__}, not an optimizer")
-        return _factory_spec(path, obj, attr, imports, sample)
-    raise UsageError(f"--optimizer {path!r}: {obj!r} is neither an optimizer class nor a factory")
+            raise UsageError(f"{flag} {path!r}: calling its construct() raised {type(e).__name__}: {e}") from None
+    _base_check(path, flag, cls)
+    parents = tuple(n for n in (_exported_name(cls),) if n and not inspect.isclass(record.construct)) + inheritance(cls)
+    return _plain(record.name, cls, f"{attr}.construct", imports=imports, kind="user", parent=_builtin_parent(cls, True),
+                  record=record, construct=record.construct, parents=parents)
 
 
-def _factory_spec(path: str, factory: Callable, attr: str, imports: str, sample: Any) -> Spec:
-    """A factory fixes its own configuration: read it back from get_config()."""
+def user_specs(optimizer_paths: list[str], spec_paths: list[str]) -> list[Spec]:
+    """The specs of every --optimizer and --optimizer-spec, each name once."""
+    out = [user_spec(p) for p in optimizer_paths] + [spec_from_record(p) for p in spec_paths]
+    names = [s.name for s in out]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise UsageError(f"two user optimizers are named {', '.join(twice)}: give each spec its own name")
+    return out
+
+
+def _factory_spec(path: str, factory: Callable, attr: str, imports: str, sample: Any, parents: tuple[str, ...]) -> Spec:
+    """A zero-argument factory fixes its own configuration: read it back from get_config()."""
     parent = _builtin_parent(type(sample), include_self=True)
+    record = of_class(type(sample)) or (optimizers.record(parent) if parent else None)
+    rule = record.reference if record else None
     config = sample.get_config()
-    rule = reference.rule_for(parent) if parent else None
-    hp = {k: config[k] for k in (rule.DEFAULTS if rule else {}) if k in config}
+    hp = {k: config[k] for k in (getattr(rule, "DEFAULTS", None) or {}) if k in config}
     opts = Options(**{k: config[k] for k in Options.__dataclass_fields__ if k in config})
     lr_value = config.get("learning_rate")
-    lr = LearningRate("constant", {"value": lr_value if isinstance(lr_value, float) else 0.001})
-    if not isinstance(lr_value, float):
+    lr = LearningRate("constant", {"value": float(lr_value) if isinstance(lr_value, (int, float)) else 0.001})
+    if not isinstance(lr_value, (int, float)):
         rule = None  # a schedule we cannot see into: no reference
     setup = Setup(path, hp, opts, lr, rule, factory, f"{attr}()", imports)
-    return Spec(path, "user", st.just(setup), parent=parent)
+    return Spec(path, "user", st.just(setup), parent=parent, record=record, parents=parents)
 
 
 def layouts(specs: list[Spec]) -> list[dict[str, Any]]:
@@ -349,9 +449,8 @@ def layouts(specs: list[Spec]) -> list[dict[str, Any]]:
     for spec in specs:
         cls = classes.get(spec.name)
         try:
-            if cls is None:  # a user optimizer: its own zero-argument construction
-                obj = load_object(spec.name)
-                opt = obj() if callable(obj) else obj
+            if cls is None:  # a user optimizer: as its defaults condition constructs it
+                opt = spec.default_setup().build()
             else:
                 opt = a.default_instance(spec.name, cls)
             out.append({"optimizer": spec.name, "shapes": [list(s) for s in a.LAYOUT_SHAPES], "variables": a.state_layout(opt)})

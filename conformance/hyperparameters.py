@@ -1,11 +1,14 @@
 """Hypothesis strategies over each optimizer's documented hyperparameters, within valid ranges.
 
-Ranges come from the Keras docstrings (keras.io/api/optimizers/): betas, rho and momentum in
-[0, 1), positive epsilon, Ftrl's learning_rate_power <= 0 and non-negative regularisation, ...
-The upper ends stay clear of 1 where the algorithm divides by (1 - beta^t).
+Each optimizer's own strategies live in its record (conformance/optimizers/); the building blocks
+they share are here. Ranges come from the Keras docstrings (keras.io/api/optimizers/): betas,
+rho and momentum in [0, 1), positive epsilon, Ftrl's learning_rate_power <= 0 and non-negative
+regularisation, ... The upper ends stay clear of 1 where the algorithm divides by (1 - beta^t).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -16,55 +19,26 @@ beta2 = st.floats(0.5, 0.9999)
 epsilon = st.sampled_from([1e-7, 1e-8, 1e-6, 1e-4, 1e-3])
 momentum = st.one_of(st.just(0.0), st.floats(0.0, 0.99))
 
-HYPERPARAMETERS: dict[str, dict[str, st.SearchStrategy]] = {
-    "Adadelta": {"rho": beta, "epsilon": epsilon},
-    "Adafactor": {
-        "beta_2_decay": st.floats(-1.0, -0.5),
-        "epsilon_1": st.sampled_from([1e-30, 1e-20]),
-        "epsilon_2": st.sampled_from([1e-3, 1e-4, 1e-2]),
-        "clip_threshold": st.floats(0.5, 2.0),
-        "relative_step": st.booleans(),
-    },
-    "Adagrad": {"initial_accumulator_value": st.floats(0.01, 1.0), "epsilon": epsilon},
-    "Adam": {"beta_1": beta, "beta_2": beta2, "epsilon": epsilon, "amsgrad": st.booleans()},
-    "AdamW": {"beta_1": beta, "beta_2": beta2, "epsilon": epsilon, "amsgrad": st.booleans()},
-    "Adamax": {"beta_1": beta, "beta_2": beta2, "epsilon": epsilon},
-    "Ftrl": {
-        "learning_rate_power": st.floats(-1.0, 0.0),
-        "initial_accumulator_value": st.floats(0.01, 1.0),
-        "l1_regularization_strength": st.one_of(st.just(0.0), st.floats(0.0, 0.1)),
-        "l2_regularization_strength": st.one_of(st.just(0.0), st.floats(0.0, 0.1)),
-        "l2_shrinkage_regularization_strength": st.one_of(st.just(0.0), st.floats(0.0, 0.1)),
-        "beta": st.floats(0.0, 1.0),
-    },
-    "Lamb": {"beta_1": beta, "beta_2": beta2, "epsilon": epsilon},
-    # Keras rejects beta_1 == 0 (its message says "[0, 1]"); the argument-contract claims own that.
-    "Lion": {"beta_1": st.floats(0.01, 0.99), "beta_2": beta},
-    "Muon": {
-        "adam_beta_1": beta,
-        "adam_beta_2": beta2,
-        "epsilon": epsilon,
-        "momentum": beta,
-        "nesterov": st.booleans(),
-        "ns_steps": st.integers(1, 6),
-        "rms_rate": st.floats(0.1, 0.3),
-    },
-    "Nadam": {"beta_1": beta, "beta_2": beta2, "epsilon": epsilon},
-    "RMSprop": {"rho": beta, "momentum": momentum, "epsilon": epsilon, "centered": st.booleans()},
-    "SGD": {"momentum": momentum, "nesterov": st.booleans()},
-    "ScheduleFreeAdamW": {
-        "beta_1": beta,
-        "beta_2": beta2,
-        "epsilon": epsilon,
-        "warmup_steps": st.integers(0, 3),
-    },
-}
+# Adam's moments and epsilon, shared by the Adam family's records (conformance/optimizers/).
+adam_moments = {"beta_1": beta, "beta_2": beta2, "epsilon": epsilon}
 
 
 def hyperparameters(name: str) -> st.SearchStrategy[dict]:
-    """Draw a subset of the documented hyperparameters (the rest keep their defaults)."""
-    fields = HYPERPARAMETERS.get(name, {})
-    return st.fixed_dictionaries({}, optional=fields)
+    """Draw a subset of the documented hyperparameters (the rest keep their defaults): those of
+    the optimizer's record (conformance/optimizers/)."""
+    from . import optimizers
+
+    spec = optimizers.record(name)
+    return st.fixed_dictionaries({}, optional=dict(spec.hyperparameters) if spec is not None else {})
+
+
+def __getattr__(name: str) -> Any:
+    # HYPERPARAMETERS (Keras class name -> hyperparameter -> strategy), a view of the records.
+    if name == "HYPERPARAMETERS":
+        from . import optimizers
+
+        return {n: dict(s.hyperparameters) for n, s in optimizers.with_field("hyperparameters").items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 lr_values = st.floats(1e-4, 0.3)

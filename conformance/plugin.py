@@ -1,6 +1,6 @@
 """The pytest plugin of the suite: options, verdicts, results file and the terminal matrix.
 
-Loaded by conformance/conftest.py, so it is active for `pytest conformance` only. Verdicts are
+Registered by the entry point (pytest_plugin.py) for a run of the suite only. Verdicts are
 computed where a test runs and travel on the report (`user_properties`), so they are written by
 the process that owns the results file, with or without pytest-xdist. A claim over --claim-timeout
 is stopped (timeouts.py); a crashed xdist worker's claim is recorded by the controller; --resume
@@ -30,30 +30,7 @@ _PROP = "conformance_verdict"
 # claim whose worker then crashed (xdist's crash report names only the test).
 _CLAIM = "conformance_claim"
 _DONE = "conformance_resume_done"  # workerinput: the claims a resumed run does not run again
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("conformance", "keras optimizer conformance")
-    group.addoption("--results", default="reports/results.jsonl", help="JSON-lines results file (default: %(default)s)")
-    group.addoption(
-        "--optimizer",
-        action="append",
-        default=[],
-        metavar="MODULE:CLASS",
-        help="add a user optimizer class or zero-argument factory (repeatable)",
-    )
-    group.addoption("--shrink-budget", type=int, default=None, help="successful shrinks per failing claim")
-    group.addoption("--expectations", default=str(expectations.DEFAULT_PATH), help="known-deviations file")
-    group.addoption("--report", default=None, metavar="PATH",
-                    help="HTML report of this run, written at the end (default: the results file with .html)")
-    group.addoption("--no-report", action="store_true", help="do not write the HTML report")
-    group.addoption("--claim-timeout", type=float, default=None, metavar="SECONDS",
-                    help=f"stop a claim after this long: verdict error (default {timeouts.DEFAULT_S:g}, "
-                         f"thorough profile {timeouts.PROFILE_DEFAULT_S['thorough']:g}; 0: no limit)")
-    group.addoption("--shuffle", type=int, default=None, metavar="SEED",
-                    help="run the tests in an order shuffled by SEED (verdicts must not depend on the order)")
-    group.addoption("--resume", action="store_true",
-                    help="append to the --results file, running only its claims without a verdict other than error")
+_NOTHING_LEFT = "conformance_resume_nothing_left"  # workeroutput: --resume left the worker no test
 
 
 BENCHMARKS = Path(__file__).parent / "benchmarks"
@@ -79,8 +56,10 @@ class _State:
 
         self.adapter = current()
         try:
-            self.specs = catalogue.builtin_specs() + [catalogue.user_spec(p) for p in config.getoption("optimizer")]
-            self.deviations = expectations.load(Path(config.getoption("expectations")))
+            self.specs = catalogue.builtin_specs() + catalogue.user_specs(config.getoption("optimizer"),
+                                                                          config.getoption("optimizer_spec"))
+            self.deviations = expectations.load_all([Path(p) for p in config.getoption("expectations")],
+                                                    builtin=not config.getoption("no_builtin_expectations"))
         except (catalogue.UsageError, ValueError, OSError) as e:
             raise pytest.UsageError(str(e)) from None
         versions = self.adapter.versions()
@@ -91,20 +70,28 @@ class _State:
         self.previous: resume.Previous | None = None
         # The claims not to run: a worker is told by the controller, which has read the file.
         self.done: set[resume.Key] = {tuple(k) for k in config.workerinput.get(_DONE, [])} if self.worker else set()
+        self.results: Path | None = None  # the results file, which the writer's .partial becomes at the end
+        self.nothing_left = False  # --resume deselected every test that was left to run
+        self.interrupted = ""  # how the run stopped before its end (the .partial is kept): "interrupted (...)"
+        self.published = False  # the .partial became the results file
         # The xdist controller or a plain run owns the file; a benchmarks-only run writes none.
         if not self.worker and not (asked and all(asked)):
             info = run_info(self.adapter, profiles.current(), config.getoption("hypothesis_seed", None))
-            path = Path(config.getoption("results"))
+            self.results = Path(config.getoption("results"))
+            problem = results.target_problem(self.results)
+            if problem:
+                raise pytest.UsageError(problem)
             if config.getoption("resume"):
                 try:
-                    self.previous = resume.load(path, info)
+                    self.previous = resume.load(resume.source(self.results), info)
                 except resume.UsageError as e:
                     raise pytest.UsageError(str(e)) from None
                 self.done = self.previous.done
-            self.writer = ResultsWriter(path, info, resume=self.previous is not None)
-            for record in catalogue.layouts(self.specs):
-                if self.previous is None or record["optimizer"] not in self.previous.layouts:
-                    self.writer.write({"layout": record})
+            # Nothing is written before the first verdict: --help, --collect-only or an empty
+            # selection leave every file as it was.
+            layouts = [r for r in catalogue.layouts(self.specs) if self.previous is None or r["optimizer"] not in self.previous.layouts]
+            self.writer = ResultsWriter(results.partial_path(self.results), info, resume=self.previous is not None,
+                                        layouts=layouts, start_from=self.previous.path if self.previous else None)
         # The terminal matrix: a resumed run's shows the whole file, this run's verdicts over the earlier ones.
         # (defaults verdict, verdict) per (optimizer, claim)
         self.verdicts: dict[tuple[str, str], tuple[str, str]] = dict(self.previous.verdicts) if self.previous else {}
@@ -123,7 +110,6 @@ class _State:
 
 @pytest.hookimpl(trylast=True)  # after hypothesis has loaded --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "claim(claim): the claim a scenario test checks")
     # NaN and Inf are values the suite compares, not accidents; Keras's own warning about
     # serialising a callable learning rate is what the reset claims record as a finding.
     config.addinivalue_line("filterwarnings", "ignore::RuntimeWarning:conformance.*")
@@ -137,7 +123,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "spec" in metafunc.fixturenames:
         specs = metafunc.config.stash[_KEY].specs
-        metafunc.parametrize("spec", specs, ids=[s.name for s in specs])
+        marker = metafunc.definition.get_closest_marker("claim")
+        # the claim id in the test id, so that `-k zero_grad.weights_unchanged` selects a claim
+        prefix = f"{marker.args[0].id}-" if marker else ""
+        metafunc.parametrize("spec", specs, ids=[prefix + s.name for s in specs])
 
 
 def _claim_of(item: pytest.Item) -> tuple[Any, Any] | None:
@@ -149,9 +138,11 @@ def _claim_of(item: pytest.Item) -> tuple[Any, Any] | None:
 
 def _claim_fields(spec: Any, claim: Any, nodeid: str) -> dict[str, Any]:
     return {"optimizer": spec.name, "optimizer_kind": spec.kind, "claim": claim.id, "claim_text": claim.text,
-            "source": claim.source, "nodeid": nodeid}
+            "source": claim.source, "nodeid": nodeid, **({"parents": list(spec.parents)} if spec.parents else {})}
 
 
+# trylast: after -k, -m and --deselect, so that "nothing left" means the selection is all done
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """--resume: deselect the claims the results file already has (on each xdist worker too);
     --shuffle: reorder the rest (the same way on every worker, as xdist requires)."""
@@ -168,6 +159,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:], drop = resume.deselect(items, st.done, key)
     if drop:
         config.hook.pytest_deselected(items=drop)
+        if not items:  # the controller of xdist workers hears of it in pytest_testnodedown
+            st.nothing_left = True
+            if st.worker:
+                config.workeroutput[_NOTHING_LEFT] = True
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: a worker whose --resume deselection left nothing to run."""
+    if getattr(node, "workeroutput", {}).get(_NOTHING_LEFT):
+        node.config.stash[_KEY].nothing_left = True
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -200,7 +202,7 @@ def _stuck(item: pytest.Item, spec: Any, claim: Any, context: dict[str, Any]) ->
     ends next): written here, or sent to the xdist controller as the test's report."""
     st: _State = item.config.stash[_KEY]
     rc = item.stash.get(_RUNNING, None)
-    done = verdicts.record(rc.outcomes, spec.name, claim.id, st.deviations, st.keras, st.backend)["conditions"] if rc and rc.outcomes else {}
+    done = verdicts.record(rc.outcomes, spec.name, claim.id, st.deviations, st.keras, st.backend, parents=spec.parents)["conditions"] if rc and rc.outcomes else {}
     record = {**_claim_fields(spec, claim, item.nodeid),
               **verdicts.error(context["message"], context["configuration"], done),
               "duration_s": context["duration_s"], "examples": context["examples"]}
@@ -232,7 +234,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         outcomes.append(running.Outcome(rc.condition if outcomes else "drawn", exc, rc.case))
     record = {
         **_claim_fields(spec, claim, item.nodeid),
-        **verdicts.record(outcomes, spec.name, claim.id, st.deviations, st.keras, st.backend),
+        **verdicts.record(outcomes, spec.name, claim.id, st.deviations, st.keras, st.backend, parents=spec.parents),
         "duration_s": round(time.perf_counter() - t0, 3),
         "examples": rc.drawn - drawn0,
         **({"ran_on": dict(rc.ran_on)} if rc.ran_on else {}),
@@ -315,39 +317,101 @@ def _record(st: _State, record: dict[str, Any]) -> None:
         st.stale.append(f"{record['optimizer']} / {record['claim']}: declared deviation did not occur ({why}...)")
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Render this run's HTML report from its results file (a failure to render is said, not raised)."""
-    st = session.config.stash.get(_KEY, None)
-    if st is None or st.writer is None or session.config.getoption("no_report"):
+def _stopped(session: pytest.Session, exitstatus: int) -> str:
+    """Why the run stopped before its end ("" if it did not): Ctrl-C or pytest.exit(), -x or
+    --maxfail (xdist stops its workers for them too), an internal error."""
+    if session.shouldstop or session.shouldfail:
+        return f"interrupted ({session.shouldstop or session.shouldfail})"
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        return "interrupted"
+    if exitstatus == pytest.ExitCode.INTERNAL_ERROR:
+        return "interrupted by an internal error"
+    return ""
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A run that ended normally (failures or not) makes its .partial the results file, then
+    renders its HTML report (a failure to render is said, not raised); a run that stopped before
+    its end keeps the .partial for --resume and leaves the results file as it was."""
+    config = session.config
+    st = config.stash.get(_KEY, None)
+    if st is None or st.writer is None or st.results is None:
+        return
+    if st.nothing_left and not st.writer.started and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.OK  # resumed, all done: success, not "no tests collected"
+    st.interrupted = _stopped(session, exitstatus)
+    st.writer.close()
+    if st.interrupted:
+        if exitstatus not in _SUMMARY_STATUSES:  # no terminal summary comes: say it now
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            for line in _results_lines(st):
+                (reporter.write_line(line) if reporter else print(line, file=sys.stderr))
+        return
+    # A resume that continues a .partial and finds nothing left to run finishes it as it is.
+    finishing = st.nothing_left and st.previous is not None and st.previous.path == st.writer.path
+    if config.getoption("collectonly") or not (st.writer.started or finishing):
+        return
+    if not st.writer.started:
+        st.writer.repair()
+    results.publish(st.writer.path, st.results)
+    st.published = True
+    if config.getoption("no_report"):
         return
     from .report.inputs import read_results
     from .report.render import render_file
 
-    out = Path(session.config.getoption("report") or st.writer.path.with_suffix(".html"))
+    out = Path(config.getoption("report") or st.results.with_suffix(".html"))
     try:
-        rendered = render_file(out, read_results([st.writer.path]))
+        rendered = render_file(out, read_results([st.results]))
         st.report = f"{out} ({rendered.rows} rows, rendered in {rendered.seconds:.1f} s)"
     except Exception as e:  # noqa: BLE001 - the verdicts are written; the report is a view of them
-        st.report = f"not written: {type(e).__name__}: {e} (python -m conformance.report {st.writer.path} renders it)"
+        st.report = f"not written: {type(e).__name__}: {e} (python -m conformance.report {st.results} renders it)"
+
+
+# The exit statuses after which pytest writes the terminal summary.
+_SUMMARY_STATUSES = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED,
+                     pytest.ExitCode.NO_TESTS_COLLECTED)
+
+
+def _results_lines(st: _State) -> list[str]:
+    """What became of the results file: written, left as it was, or a .partial to resume."""
+    assert st.writer is not None and st.results is not None
+    partial, path = st.writer.path, st.results
+    kept = f"{path} is as the last complete run left it" if path.exists() else f"{path} is not written yet"
+    out = []
+    if st.interrupted and (st.writer.started or partial.exists() and st.previous is not None and st.previous.path == partial):
+        out.append(f"{st.interrupted}: the verdicts so far are in {partial}; run again with --resume to continue it ({kept})")
+    elif st.interrupted:
+        out.append(f"{st.interrupted} before any verdict: {path} is as it was")
+    elif st.published or st.nothing_left:
+        out.append(f"results: {path}")
+    else:
+        out.append(f"results: no verdict in this run, so {path} is as it was")
+    if st.nothing_left and st.previous is not None:
+        out.append(f"resume: every claim in {st.previous.path} already has a verdict; nothing to run"
+                   + (f" ({partial} is now {path})" if st.published else ""))
+    elif st.previous is not None:
+        out.append(f"resumed: {len(st.previous.done)} claim(s) already done in {st.previous.path}, {len(st.recorded)} run now"
+                   + (f" (a cut-off last line of {st.previous.repaired} bytes was removed)" if st.previous.repaired else ""))
+    return out
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     st = config.stash.get(_KEY, None)
-    if st is None or not st.verdicts:
+    if st is None:
         return
-    from .matrix import deviation_summary, render
+    if st.verdicts:
+        from .matrix import deviation_summary, render
 
-    terminalreporter.write_sep("=", "conformance verdicts")
-    terminalreporter.write_line(render(st.verdicts, SYMBOL))
-    for line in deviation_summary(st.deviated):
-        terminalreporter.write_line(line)
-    for line in st.stale:
-        terminalreporter.write_line(f"STALE: {line}")
-    terminalreporter.write_line(f"results: {st.writer.path if st.writer else '?'}")
-    if st.previous is not None:
-        terminalreporter.write_line(f"resumed: {len(st.previous.done)} claim(s) already done in {st.previous.path}, "
-                                    f"{len(st.recorded)} run now"
-                                    + (f" (a cut-off last line of {st.previous.repaired} bytes was removed)" if st.previous.repaired else ""))
+        terminalreporter.write_sep("=", "conformance verdicts")
+        terminalreporter.write_line(render(st.verdicts, SYMBOL))
+        for line in deviation_summary(st.deviated):
+            terminalreporter.write_line(line)
+        for line in st.stale:
+            terminalreporter.write_line(f"STALE: {line}")
+    if st.writer is not None and st.results is not None:
+        for line in _results_lines(st):
+            terminalreporter.write_line(line)
     if st.report:
         terminalreporter.write_line(f"report: {st.report}")
 
@@ -355,6 +419,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 def pytest_unconfigure(config: pytest.Config) -> None:
     st = config.stash.get(_KEY, None)
     if st is not None and st.writer is not None:
-        st.writer.close()
+        st.writer.close()  # not made the results file: only pytest_sessionfinish does that
     if st is not None:
         os.close(st.stderr_fd)

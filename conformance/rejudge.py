@@ -21,15 +21,16 @@ _DEVIATION_FIELDS = ("reason", "link", "kind", "upstream")
 
 
 def _rejudge_one(fields: dict[str, Any], deviations: list, optimizer: str, claim: str, keras: str, backend: str,
-                 condition: str | None) -> bool:
+                 condition: str | None, parents: list[str]) -> bool:
     """Re-judge one verdict (a record's, or one condition's) in place; whether it changed."""
     if fields.get("verdict") not in ("fail", "deviation"):
         return False
     found = expectations.judge(deviations, optimizer, claim, keras, backend, condition,
-                               fields.get("configuration"), fields.get("message") or "")
+                               fields.get("configuration"), fields.get("message") or "", parents=parents)
     new = {"verdict": "deviation", "expected": "fail", **found.fields()} if found else \
         {"verdict": "fail", "expected": "pass", **{k: "" for k in _DEVIATION_FIELDS}}
     changed = new["verdict"] != fields["verdict"]
+    fields.pop("inherited_from", None)  # set again by found.fields() where still inherited
     fields.update(new)
     return changed
 
@@ -40,15 +41,17 @@ def rejudge(info: dict[str, Any], records: dict[tuple[str, str], dict[str, Any]]
     keras, backend = str(info.get("keras", "0")), str(info.get("backend", "*"))
     changed = 0
     for rec in records.values():
+        parents = list(rec.get("parents") or ())  # the built-ins it inherits from, where the run recorded them
         conditions = rec.get("conditions")
         if not isinstance(conditions, dict) or not conditions:  # format 1: one verdict, no condition
-            changed += _rejudge_one(rec, deviations, rec["optimizer"], rec["claim"], keras, backend, None)
+            changed += _rejudge_one(rec, deviations, rec["optimizer"], rec["claim"], keras, backend, None, parents)
             continue
         before = rec["verdict"]
         for name, fields in conditions.items():
-            _rejudge_one(fields, deviations, rec["optimizer"], rec["claim"], keras, backend, name)
+            _rejudge_one(fields, deviations, rec["optimizer"], rec["claim"], keras, backend, name, parents)
         worst = min(conditions, key=lambda n: WORST_FIRST.index(conditions[n].get("verdict", "pass")))
         rec.update({k: "" for k in _DEVIATION_FIELDS})
+        rec.pop("inherited_from", None)
         rec.update({k: v for k, v in conditions[worst].items() if k not in ("examples", "duration_s")}, condition=worst)
         changed += rec["verdict"] != before
     return changed

@@ -3,16 +3,20 @@
 One rule: a claim counts as done when its last record in the file has a verdict other than
 `error`. An `error` (a crash, a timeout, a harness fault) is run again, and its new record, appended
 later, supersedes the old one: every reader keeps the last record per (optimizer, claim).
+
+What is resumed (`source`) is `<results>.partial` where there is one (the latest run, which did not
+end), else the results file; either way the resumed run writes the `.partial` and makes it the
+results file when it ends (results.py), so that the file resumed is never changed in place.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .merge import UsageError, read_run
+from .results import complete_lines, partial_path, repair  # noqa: F401 - resume.repair, as before
 from .record_format import condition_verdict
 
 # What must match for verdicts of two runs to stand in one file.
@@ -32,17 +36,16 @@ class Previous:
     repaired: int  # bytes cut off a last line without its newline
 
 
-def repair(path: Path) -> int:
-    """Cut a last line that has no newline (a writer stopped mid-line) so that appending starts on
-    a line of its own; the number of bytes cut."""
-    with open(path, "rb+") as f:
-        data = f.read()
-        keep = data.rfind(b"\n") + 1
-        if keep < len(data):
-            f.truncate(keep)
-            f.flush()
-            os.fsync(f.fileno())
-        return len(data) - keep
+def source(path: Path) -> Path:
+    """The file --resume continues for the results file `path`: its `.partial` if that holds a run
+    (a run_info line), else `path`."""
+    partial = partial_path(path)
+    try:
+        if partial.is_file() and read_run(partial, warn=False) is not None:
+            return partial
+    except UsageError:  # cannot be read: the results file is what there is
+        pass
+    return path
 
 
 def done(records: dict[Key, dict[str, Any]]) -> set[Key]:
@@ -51,14 +54,21 @@ def done(records: dict[Key, dict[str, Any]]) -> set[Key]:
 
 
 def load(path: Path, info: dict[str, Any]) -> Previous:
-    """The run to resume, after repairing its last line; UsageError (one line) if it cannot be
-    resumed: no file, no run_info, or another environment than `info` (this run's run_info)."""
+    """The run to resume, read without changing the file (`repaired`: the bytes of a cut-off last
+    line, which the writer removes); UsageError (one line) if it cannot be resumed: no file, not a
+    results file (no run_info), or another environment than `info` (this run's run_info)."""
+    if path.is_dir():
+        raise UsageError(f"--resume: {path} is a folder, not a results file")
     if not path.is_file():
         raise UsageError(f"--resume: {path} does not exist (run without --resume to start it)")
-    cut = repair(path)
+    try:
+        cut = complete_lines(path.read_bytes())[1]
+    except OSError as e:
+        raise UsageError(f"--resume: {path}: cannot read ({e.strerror or type(e).__name__})") from None
     run = read_run(path, warn=False)
     if run is None:
-        raise UsageError(f"--resume: {path} has no run_info line, so it is not a results file to resume")
+        raise UsageError(f"--resume: {path} has no run_info line, so it is not a results file to resume "
+                         "(give another --results, or run without --resume to start it again)")
     differs = [f"{k} {run.info.get(k)!r} there, {info.get(k)!r} here" for k in ENVIRONMENT if run.info.get(k) != info.get(k)]
     if differs:
         raise UsageError(f"--resume: {path} is from another environment ({'; '.join(differs)}): "

@@ -18,6 +18,7 @@ from .adapters import current as adapter
 from .errors import ClaimFailed, Unsupported
 from .reference import options as ref_options
 from .reference.core import State
+from .spec import DOCS
 from .reproducer import script
 from .strategies import Case
 
@@ -101,7 +102,7 @@ class Reference:
     def __init__(self, setup: Any, dtype: str, built: drive.Snapshot) -> None:
         self.setup, self.rule, self.dtype = setup, setup.reference, dtype
         if self.rule is None:
-            raise Unsupported(f"{setup.spec} has no reference rule")
+            raise Unsupported(f"{setup.spec} has no reference rule: give a spec with a reference ({DOCS})")
         # The optimizer can only hold its hyperparameters in the variables' dtype: round them to it, so
         # that the comparison measures the algorithm rather than the representation of 0.999.
         self.cast = cast = rounding(dtype)

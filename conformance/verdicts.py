@@ -9,13 +9,14 @@ verdict, named in `condition`, so that readers of format 1 keep working.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 if sys.version_info < (3, 11):  # hypothesis brings the backport
     from exceptiongroup import BaseExceptionGroup
 
 from . import expectations
-from .errors import ClaimFailed, ClaimTimeout, Unsupported
+from .errors import ClaimFailed, ClaimTimeout, Unsupported, UserCodeRaised
 from .record_format import WORST_FIRST
 from .running import Outcome
 
@@ -23,6 +24,8 @@ from .running import Outcome
 _CONDITION_FIELDS = ("verdict", "expected", "message", "configuration", "dtype", "examples", "duration_s")
 _FAILURE_FIELDS = ("reproducer", "counterexample", "hyperparameters", "shapes")
 _DEVIATION_FIELDS = ("reason", "link", "kind", "upstream")
+# A deviation's field only where its entry was inherited from a parent (expectations.find).
+_INHERITED = "inherited_from"
 
 
 def _unwrap(exc: BaseException | None) -> BaseException | None:
@@ -35,9 +38,11 @@ def _unwrap(exc: BaseException | None) -> BaseException | None:
     return exc
 
 
-def judge(outcome: Outcome, optimizer: str, claim: str, deviations: list, keras: str, backend: str) -> dict[str, Any]:
+def judge(outcome: Outcome, optimizer: str, claim: str, deviations: list, keras: str, backend: str, *,
+          parents: Sequence[str] = ()) -> dict[str, Any]:
     """One condition's verdict fields: verdict, expected, message, reproducer, the case it failed
-    on, and for a deviation its entry's reason, link, kind and upstream."""
+    on, and for a deviation its entry's reason, link, kind and upstream (and `inherited_from`
+    where the entry is about one of `parents`, see expectations.find)."""
     exc = _unwrap(outcome.exc)
     case = outcome.case
     out: dict[str, Any] = {"verdict": "pass", "expected": "pass", "message": "", "reproducer": "",
@@ -46,10 +51,13 @@ def judge(outcome: Outcome, optimizer: str, claim: str, deviations: list, keras:
         pass
     elif isinstance(exc, Unsupported):
         out.update(verdict="unsupported", message=str(exc))
+    elif isinstance(exc, UserCodeRaised):
+        # the user's optimizer crashed in its own code: its failure, never a deviation declared for Keras
+        out.update(verdict="fail", message=str(exc), reproducer=getattr(exc, "reproducer", ""), blame="user")
     elif isinstance(exc, ClaimFailed):
         out.update(verdict="fail", message=str(exc), reproducer=getattr(exc, "reproducer", ""))
         found = expectations.judge(deviations, optimizer, claim, keras, backend, outcome.condition,
-                                   out["configuration"], out["message"])
+                                   out["configuration"], out["message"], parents=parents)
         if found is not None:
             out.update(verdict="deviation", expected="fail", **found.fields())
     elif isinstance(exc, ClaimTimeout):
@@ -72,17 +80,24 @@ def _compact(name: str, fields: dict[str, Any]) -> dict[str, Any]:
     keep = _CONDITION_FIELDS + (_FAILURE_FIELDS if fields["verdict"] in ("fail", "deviation") else ()) \
         + (_DEVIATION_FIELDS if fields["verdict"] == "deviation" else ())
     out = {k: fields.get(k) for k in keep}
+    if fields["verdict"] == "deviation" and fields.get(_INHERITED):
+        out[_INHERITED] = fields[_INHERITED]
+    if fields.get("blame"):
+        out["blame"] = fields["blame"]
     if out["configuration"] is None or name == "drawn" and fields["verdict"] in ("pass", "unsupported"):
         out.pop("configuration")  # a drawn pass's is only the last example's
     return out
 
 
-def record(outcomes: list[Outcome], optimizer: str, claim: str, deviations: list, keras: str, backend: str) -> dict[str, Any]:
+def record(outcomes: list[Outcome], optimizer: str, claim: str, deviations: list, keras: str, backend: str, *,
+           parents: Sequence[str] = ()) -> dict[str, Any]:
     """The verdict fields of one claim test's record: the worst condition's fields at the top, every
-    condition under `conditions`, and `stale` where a promised deviation did not occur."""
-    judged = {o.condition: judge(o, optimizer, claim, deviations, keras, backend) for o in outcomes}
+    condition under `conditions`, and `stale` where a promised deviation did not occur. `parents`:
+    the built-in optimizers (and abstract bases) `optimizer` inherits from, nearest first, whose
+    entries apply to it too (expectations.find)."""
+    judged = {o.condition: judge(o, optimizer, claim, deviations, keras, backend, parents=parents) for o in outcomes}
     if not judged:  # nothing ran (cannot happen for a claim test; kept total)
-        judged = {"drawn": judge(Outcome("drawn", None), optimizer, claim, deviations, keras, backend)}
+        judged = {"drawn": judge(Outcome("drawn", None), optimizer, claim, deviations, keras, backend, parents=parents)}
     name = min(judged, key=lambda n: WORST_FIRST.index(judged[n]["verdict"]))  # the first of the worst
     out: dict[str, Any] = {**judged[name], "condition": name, "stale": "",
                            "conditions": {n: _compact(n, f) for n, f in judged.items()}}
@@ -97,7 +112,9 @@ def record(outcomes: list[Outcome], optimizer: str, claim: str, deviations: list
 
 def _stale(judged: dict[str, dict[str, Any]], optimizer: str, claim: str, deviations: list, keras: str, backend: str) -> str:
     """The reason of an unconditional entry (no `match`: it promises a failure) none of whose
-    conditions failed, though one of them was checked."""
+    conditions failed, though one of them was checked. Only the entries about the optimizer's own
+    name count, not those it inherits from a parent: a subclass may well fix its parent's bug, and
+    that is no stale entry (no `parents` passed to find)."""
     for d in expectations.find(deviations, optimizer, claim, keras, backend):
         if d.match:
             continue  # conditional: it explains a failure if one occurs

@@ -20,25 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from conformance import optimizers
+
 if TYPE_CHECKING:
     from conformance.catalogue import Spec
     from tests.faulty import Fault
 
-# Built-in optimizer -> family: optimizers that share the structure of their update (and so the
-# places a bug hides). A fault belongs to the family of the built-in it modifies (for a conforming
-# double on the passing side, the built-in that is the fault), else of its spec's parent.
-FAMILY: dict[str, str] = {
-    "SGD": "sgd",  # momentum SGD: one velocity, no normalisation
-    # first and second moments with bias corrections (decoupled decay, infinity norm, Nesterov
-    # look-ahead, layer-wise trust ratio and schedule-free averaging are variations on Adam)
-    **dict.fromkeys(["Adam", "AdamW", "Adamax", "Nadam", "Lamb", "ScheduleFreeAdamW"], "adam-like"),
-    # per-coordinate accumulators of squared gradients, without Adam's bias corrections
-    **dict.fromkeys(["Adagrad", "Adadelta", "RMSprop", "Ftrl", "Adafactor"], "accumulator"),
-    "Lion": "sign",  # steps by the sign of an interpolated momentum
-    "Muon": "orthogonalised",  # Newton-Schulz orthogonalised momentum, AdamW for the rest
-    **dict.fromkeys(["LossScaleOptimizer", "MultiOptimizer"], "wrapper"),  # wrap other optimizers
-}
-FAMILIES = tuple(dict.fromkeys(FAMILY.values()))
+# The optimizer families (each built-in's record names its own, conformance/optimizers/):
+# optimizers that share the structure of their update, and so the places a bug hides. A fault
+# belongs to the family of the built-in it modifies (for a conforming double on the passing side,
+# the built-in that is the fault), else of its spec's parent.
+FAMILIES = tuple(optimizers.FAMILIES)
 MIN_FAULTS = 3  # distinct faulty optimizers each family must have
 
 
@@ -66,7 +58,8 @@ def family(spec: Spec) -> str:
     from tests.faulty import keras_base
 
     name = keras_base(spec.cls).__name__ if spec.cls is not None else spec.parent
-    return FAMILY.get(name, FAMILY.get(spec.parent or "", "unknown"))
+    record = optimizers.record(name or "") or optimizers.record(spec.parent or "")
+    return (record and record.family) or "unknown"
 
 
 def _what(spec: Spec) -> str:
@@ -137,7 +130,7 @@ def summary(table: list[Row], ran: bool) -> str:
     caught = Counter(r.family for r in table if r.caught)
     lines = ["| family | built-ins | faulty optimizers | rows |" + (" caught |" if ran else ""), "|---|---|---|---|" + ("---|" if ran else "")]
     for fam in FAMILIES:
-        members = ", ".join(k for k, v in FAMILY.items() if v == fam)
+        members = ", ".join(n for n, s in optimizers.builtin().items() if s.family == fam)
         lines.append(f"| {fam} | {members} | {distinct[fam]} | {counts[fam]} |" + (f" {caught[fam]}/{counts[fam]} |" if ran else ""))
     if ran:
         passed = sum(bool(r.passes) for r in table)

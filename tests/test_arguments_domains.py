@@ -5,10 +5,11 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import arguments
+from conformance import arguments, optimizers
 from conformance.arguments import Domain
 
-DOMAINS = sorted({d for t in [arguments.BASE, *arguments.OWN.values()] for d in t.values()}, key=repr)
+OWN = [s.arguments for s in optimizers.builtin().values()]
+DOMAINS = sorted({d for t in [arguments.BASE, *OWN] for d in t.values()}, key=repr)
 
 
 def inside(d: Domain, v) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance import reference, tolerance
+from conformance import optimizers, tolerance
 from conformance.benchmarks import baselines, numpy_steps
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +26,7 @@ def worst_excess(rule: str, impl: type[numpy_steps.Step], lr: float) -> tuple[fl
     rng = np.random.default_rng(7)
     w0 = [rng.standard_normal((5, 3)).astype(np.float32), rng.standard_normal(4).astype(np.float32)]
     grads = [[(0.5 * rng.standard_normal(w.shape)).astype(np.float32) for w in w0] for _ in range(STEPS)]
-    module = reference.rule_for(rule)
+    module = optimizers.record(rule).reference
     hp = dict(module.DEFAULTS)
     ws = [w.copy() for w in w0]
     fast = impl(ws, lr, hp)
@@ -41,9 +41,9 @@ def worst_excess(rule: str, impl: type[numpy_steps.Step], lr: float) -> tuple[fl
 
 # AdamW's reference is Adam's rule (its decoupled decay is the base weight_decay option):
 # test_adamw_decay_is_decoupled checks what it adds.
-@pytest.mark.parametrize("rule", sorted(set(numpy_steps.STEPS) - {"AdamW"}))
+@pytest.mark.parametrize("rule", sorted(set(optimizers.with_field("numpy_step")) - {"AdamW"}))
 def test_numpy_step_follows_the_reference_in_float32(rule):
-    impl = numpy_steps.STEPS[rule]
+    impl = optimizers.record(rule).numpy_step
     excess, dtype = worst_excess(rule, impl, LR.get(rule, 0.001))
     assert dtype == np.float32, "the baseline was promoted out of float32"
     assert excess <= 1.0, f"{rule}: numpy float32 step differs from the reference by {excess:.3g}x the float32 tolerance"
@@ -52,7 +52,7 @@ def test_numpy_step_follows_the_reference_in_float32(rule):
 def test_adamw_decay_is_decoupled():
     w = [np.full(3, 2.0, np.float32)]
     g = [np.zeros(3, np.float32)]
-    adamw = numpy_steps.AdamW(w, 0.001, reference.rule_for("AdamW").DEFAULTS)
+    adamw = numpy_steps.AdamW(w, 0.001, optimizers.record("AdamW").reference.DEFAULTS)
     adamw.step(w, g)  # zero gradient: only the decay moves the weights
     assert np.allclose(w[0], 2.0 * (1 - 0.001 * 0.004), rtol=1e-7, atol=0)
 

@@ -91,13 +91,13 @@ def test_an_unconditional_entry_is_stale_only_when_none_of_its_conditions_failed
     ('kind = "design"\nupstream = "none found"', "a design deviation needs upstream = the link"),
     ('kind = "documented"\nupstream = "see the docs"', "is neither an http(s) link"),
     ('kind = "documented"\nconditions = ["weightdecay"]', "unknown conditions ['weightdecay']"),
-    ('kind = "documented"\ncondition = ["defaults"]', "unknown keys ['condition']"),
+    ('kind = "documented"\ncondition = ["defaults"]', "unknown key 'condition'"),
     ('upstream = "none found"', "lacks ['kind']"),
 ])
 def test_an_entry_that_is_not_well_formed_is_refused_when_loaded(tmp_path, entry, problem):
     path = tmp_path / "expectations.toml"
     path.write_text(f'[[deviation]]\noptimizer = "SGD"\nclaim = "c"\nreason = "r"\n{entry}\n')
-    with pytest.raises(ValueError, match="deviation #1") as e:
+    with pytest.raises(ValueError, match=r"entry 1 \(SGD / c\)") as e:
         expectations.load(path)
     assert problem in str(e.value)
 

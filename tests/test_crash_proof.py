@@ -2,8 +2,10 @@
 
 Four runs of `pytest conformance` in subprocesses, on claims of tests/misbehaving.py's optimizers:
 one under xdist with a claim that sleeps and one that hangs where no signal reaches it, one that
-aborts the process, the same one resumed under xdist (where it aborts a worker), and a resume
-refused. The rest is in-process: the timer inside hypothesis, and the resume rules on small files.
+aborts the process (its verdicts so far stay in the .partial, the previous results file as it was),
+the same one resumed under xdist (where it aborts a worker), and a resume refused. The rest is
+in-process: the timer inside hypothesis, and the resume rules on small files. (Ctrl-C, and runs
+that must leave the results file alone: tests/test_results_safety.py.)
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from conformance import resume, running, timeouts
 from conformance.errors import ClaimTimeout
 from conformance.merge import UsageError, read_run
 from conformance.report.inputs import read_results
-from conformance.results import ResultsWriter, read
+from conformance.results import ResultsWriter, partial_path, read
 
 from .results_files import info, rec, write
 from .suite_runs import run_suite
@@ -34,7 +36,7 @@ from .suite_runs import run_suite
 ZERO = "conformance/scenarios/test_zero_grad.py"
 SLEEPING, HANGING, ABORTING = (f"tests.misbehaving:{c}" for c in ("SleepingSGD", "HangingSGD", "AbortingSGD"))
 # The aborting run's claims, in this order: SGD's verdict comes before the abort.
-CLAIMS = [f"{ZERO}::test_{t}[{o}]" for t in ("weights_unchanged", "iterations_unchanged") for o in ("SGD", ABORTING)]
+CLAIMS = [f"{ZERO}::test_{t}[zero_grad.{t}-{o}]" for t in ("weights_unchanged", "iterations_unchanged") for o in ("SGD", ABORTING)]
 CUT = '{"optimizer": "SGD", "claim": "zero_gr'  # a line a crash stopped mid-write
 WEIGHTS, ITERATIONS = "zero_grad.weights_unchanged", "zero_grad.iterations_unchanged"
 
@@ -52,7 +54,7 @@ def timed_out(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path, floa
     """Under xdist: SleepingSGD's claim (interruptible) and HangingSGD's (SIGALRM blocked) with a 2 s limit."""
     path = tmp_path_factory.mktemp("timeout") / "r.jsonl"
     t0 = time.perf_counter()
-    r = suite(f"{ZERO}::test_weights_unchanged[{SLEEPING}]", f"{ZERO}::test_weights_unchanged[{HANGING}]",
+    r = suite(f"{ZERO}::test_weights_unchanged[zero_grad.weights_unchanged-{SLEEPING}]", f"{ZERO}::test_weights_unchanged[zero_grad.weights_unchanged-{HANGING}]",
               "--optimizer", SLEEPING, "--optimizer", HANGING, "--claim-timeout", "2", "--results", str(path),
               "-n", "2", "--max-worker-restart", "0")
     return r, path, time.perf_counter() - t0
@@ -83,19 +85,24 @@ def test_a_claim_stuck_outside_python_ends_its_worker_after_the_grace_with_a_rec
     assert r.returncode == 1 and seconds < 120
 
 
+PREVIOUS = [info("3.15.1", "tensorflow", suite_version="0.0.1"), rec("SGD", WEIGHTS, "pass")]  # an earlier run's file
+
+
 @pytest.fixture(scope="module")
 def crashed(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
-    """AbortingSGD aborts the process in its first claim; SGD's claim ran before it."""
-    path = tmp_path_factory.mktemp("crash") / "r.jsonl"
+    """AbortingSGD aborts the process in its first claim; SGD's claim ran before it. The results
+    file of an earlier run is there."""
+    path = write(tmp_path_factory.mktemp("crash") / "r.jsonl", PREVIOUS)
     r = suite(*CLAIMS, "--optimizer", ABORTING, "--results", str(path), "-n", "0",
               env={"MISBEHAVING_ABORT_IN": "test_weights_unchanged"})
     return r, path
 
 
-def test_a_native_crash_leaves_a_results_file_valid_up_to_the_last_verdict(crashed):
+def test_a_native_crash_leaves_the_previous_file_and_a_partial_valid_up_to_the_last_verdict(crashed):
     r, path = crashed
     assert r.returncode == -signal.SIGABRT, r.stdout[-3000:]
-    run = read_run(path)
+    assert lines(path) == PREVIOUS, "the earlier run's file is as it was"
+    run = read_run(partial_path(path))
     assert run is not None and set(run.records) == {("SGD", WEIGHTS)}
     assert run.notes == [] or (len(run.notes) == 1 and "cut off mid-line" in run.notes[0]), run.notes
     assert ABORTING in run.layouts
@@ -103,10 +110,10 @@ def test_a_native_crash_leaves_a_results_file_valid_up_to_the_last_verdict(crash
 
 @pytest.fixture(scope="module")
 def resumed(crashed, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
-    """The crashed file, with a line cut off as by a crash mid-write, resumed under xdist; this time
-    AbortingSGD aborts its worker in the other claim."""
-    path = tmp_path_factory.mktemp("resume") / "r.jsonl"
-    path.write_text(crashed[1].read_text() + CUT)
+    """The crashed run's .partial, with a line cut off as by a crash mid-write, resumed under xdist
+    (beside the earlier run's file); this time AbortingSGD aborts its worker in the other claim."""
+    path = write(tmp_path_factory.mktemp("resume") / "r.jsonl", PREVIOUS)
+    partial_path(path).write_text(partial_path(crashed[1]).read_text() + CUT)
     r = suite(*CLAIMS, "--optimizer", ABORTING, "--results", str(path), "--resume", "-n", "2",
               env={"MISBEHAVING_ABORT_IN": "test_iterations_unchanged"})
     return r, path
@@ -114,8 +121,9 @@ def resumed(crashed, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Pat
 
 def test_resume_runs_only_the_missing_claims_and_appends_them(resumed, crashed):
     r, path = resumed
-    before = crashed[1].read_text()
+    before = partial_path(crashed[1]).read_text()
     text = path.read_text()
+    assert not partial_path(path).exists(), "the finished .partial became the results file"
     assert text.startswith(before), "the earlier lines are kept as they were"
     added = [json.loads(x) for x in text[len(before):].splitlines()]
     assert list(added[0]) == ["resumed"] and added[0]["resumed"]["hypothesis_profile"] == "ci"
@@ -126,7 +134,8 @@ def test_resume_runs_only_the_missing_claims_and_appends_them(resumed, crashed):
     run = read_run(path)
     assert run is not None and run.notes == [], run.notes  # the cut-off line was removed first
     assert run.records[(ABORTING, WEIGHTS)]["verdict"] != "error"
-    assert f"resumed: 1 claim(s) already done in {path}, 3 run now (a cut-off last line of {len(CUT)} bytes was removed)" in r.stdout
+    assert f"resumed: 1 claim(s) already done in {partial_path(path)}, 3 run now (a cut-off last line of {len(CUT)} bytes was removed)" in r.stdout
+    assert f"results: {path}" in r.stdout
 
 
 def test_a_crashed_xdist_worker_s_claim_is_recorded_as_an_error(resumed):
@@ -220,16 +229,20 @@ def test_resume_reads_the_last_record_per_claim_and_reruns_errors(tmp_path):
         rec("SGD", "b", "pass"), rec("SGD", "c", "error"),  # a resumed run's: they supersede
     ], cut='{"optimizer": "SGD", "cl')
     here = {"keras": "3.15.1", "backend": "tensorflow", "generation": "keras3", "suite_version": "0.1.0"}
+    before = path.read_text()
     previous = resume.load(path, here)
     assert previous.done == {("SGD", "a"), ("SGD", "b"), ("SGD", "d")} and previous.layouts == {"SGD"}
     assert previous.verdicts[("SGD", "c")] == ("-", "error") and previous.repaired == len('{"optimizer": "SGD", "cl')
-    assert path.read_text().endswith("}\n") and len(lines(path)) == 9
+    assert path.read_text() == before, "reading it changes nothing"
     items = [("SGD", "a"), ("SGD", "c"), None, ("Adam", "a")]
     assert resume.deselect(items, previous.done, lambda x: x) == ([("SGD", "c"), None, ("Adam", "a")], [("SGD", "a")])
-    # Appending after the repair: every reader takes the marker in its stride and the last record.
+    # Appending to it (a .partial continued in place) removes the cut-off line first: every reader
+    # takes the marker in its stride and the last record.
     w = ResultsWriter(path, {"started": "now", "argv": ["--resume"], "hypothesis_seed": 7, "keras": "x"}, resume=True)
+    assert path.read_text() == before, "nothing is written before the first record"
     w.write(rec("SGD", "c", "pass"))
     w.close()
+    assert w.repaired == len('{"optimizer": "SGD", "cl') and len(lines(path)) == 11
     assert lines(path)[-2] == {"resumed": {"started": "now", "argv": ["--resume"], "hypothesis_profile": None, "hypothesis_seed": 7}}
     run = read_run(path)
     assert run.notes == [] and {k: v["verdict"] for k, v in run.records.items()} == {

@@ -16,6 +16,7 @@ from conformance.claims import CLAIMS
 from conformance.errors import ClaimFailed
 from conformance.running import run_claim
 from tests.faulty import Fault, bad_state_faults, faults, reset_faults, state_faults
+from tests.faulty_any import any_faults
 from tests.faulty_backends import backend_faults
 from tests.faulty_distributed import distributed_faults
 from tests.faulty_families import family_faults
@@ -41,7 +42,7 @@ def _claim_tests() -> dict:
 TESTS = _claim_tests()
 FAULTS = (
     faults() + reset_faults() + state_faults() + bad_state_faults() + option_faults() + distributed_faults()
-    + independent_faults() + backend_faults() + family_faults() + lifecycle_faults()
+    + independent_faults() + backend_faults() + family_faults() + lifecycle_faults() + any_faults()
 )
 
 

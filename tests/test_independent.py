@@ -1,4 +1,5 @@
-"""The independent-implementation mapping tables, runners and failure reports (conformance/independent/)."""
+"""The independent-implementation mappings (the records' `torch` and `optax` fields), runners and
+failure reports (conformance/independent/)."""
 
 import contextlib
 import inspect
@@ -11,10 +12,10 @@ import keras
 import numpy as np
 import pytest
 
+from conformance import optimizers
 from conformance.adapters import current as adapter
-from conformance.catalogue import WRAPPERS, builtin_specs, fixed_spec
+from conformance.catalogue import builtin_specs, fixed_spec
 from conformance.errors import ClaimFailed, Unsupported
-from conformance.hyperparameters import HYPERPARAMETERS
 from conformance.independent import check, mapping, optax_impl, torch_optim
 from conformance.learning_rates import LearningRate
 from conformance.options import Options
@@ -25,17 +26,30 @@ LIBS = [torch_optim, optax_impl]
 IDS = [lib.LABEL for lib in LIBS]
 
 
+def targets(lib) -> dict[str, mapping.Target]:
+    """The built-in records' mappings to `lib`, by Keras class name."""
+    return {n: getattr(s, lib.SPEC_FIELD) for n, s in optimizers.with_field(lib.SPEC_FIELD).items()}
+
+
+def mapped(lib, name: str) -> mapping.Target:
+    """The built-in `name`'s mapping to `lib`."""
+    return getattr(optimizers.record(name), lib.SPEC_FIELD)
+
+
 @pytest.mark.parametrize("lib", LIBS, ids=IDS)
 def test_every_exported_optimizer_is_mapped_or_explained(lib):
-    exported = set(adapter().exported_optimizers()) - set(WRAPPERS)
-    assert exported <= set(lib.TABLE) | set(lib.UNMAPPED), exported - set(lib.TABLE) - set(lib.UNMAPPED)
-    assert not set(lib.TABLE) & set(lib.UNMAPPED)
+    a = adapter()
+    for name in a.exported_optimizers():
+        record = optimizers.record(a.rule_name(name))
+        assert record is not None, f"{name} has no record in conformance/optimizers/"
+        target, why = getattr(record, lib.SPEC_FIELD), record.why_missing(lib.SPEC_FIELD)
+        assert (target is None) != (why is None), (name, target, why)
 
 
 @pytest.mark.parametrize("lib", LIBS, ids=IDS)
 def test_tables_say_what_every_hyperparameter_maps_to(lib):
-    for name, target in lib.TABLE.items():
-        documented = set(HYPERPARAMETERS[name]) | {"learning_rate", "weight_decay"}
+    for name, target in targets(lib).items():
+        documented = set(optimizers.record(name).hyperparameters) | {"learning_rate", "weight_decay"}
         assert documented <= target.keras_names(), (name, documented - target.keras_names())
         named = [mapping.argument_of(d)[0] for d in [*target.params.values(), *target.library_only]]
         named += [mapping.argument_of(d)[0] for p in target.probes for d in p.library]
@@ -45,25 +59,25 @@ def test_tables_say_what_every_hyperparameter_maps_to(lib):
 
 
 def test_library_kwargs_follow_the_table():
-    target = torch_optim.TABLE["Adam"]
+    target = mapped(torch_optim, "Adam")
     hp = {"learning_rate": 0.5, "beta_1": 0.75, "beta_2": 0.875, "epsilon": 0.25, "amsgrad": True, "weight_decay": None}
     ctor, kwargs = mapping.library_kwargs(target, hp)
     assert ctor == "Adam"
     assert kwargs == {"lr": 0.5, "betas": (0.75, 0.875), "eps": 0.25, "amsgrad": True, "weight_decay": 0.0, "decoupled_weight_decay": True}
-    ctor, kwargs = mapping.library_kwargs(optax_impl.TABLE["Adam"], hp)
+    ctor, kwargs = mapping.library_kwargs(mapped(optax_impl, "Adam"), hp)
     assert ctor == "amsgrad" and kwargs == {"learning_rate": 0.5, "b1": 0.75, "b2": 0.875, "eps": 0.25, "eps_root": 0.0}
-    _, kwargs = mapping.library_kwargs(optax_impl.TABLE["Adafactor"], {"beta_2_decay": -0.75})
+    _, kwargs = mapping.library_kwargs(mapped(optax_impl, "Adafactor"), {"beta_2_decay": -0.75})
     assert kwargs["decay_rate"] == 0.75
     with pytest.raises(ValueError, match="does not say"):
         mapping.library_kwargs(target, {**hp, "centered": True})
 
 
 def test_adjustments_draw_only_mappable_values():
-    target = torch_optim.TABLE["SGD"]
+    target = mapped(torch_optim, "SGD")
     assert mapping.adjusted(target, {"momentum": 0.0, "nesterov": True, "weight_decay": 0.1}) == {
         "momentum": 0.0, "nesterov": False, "weight_decay": None,
     }
-    assert mapping.adjusted(torch_optim.TABLE["Adafactor"], {"clip_threshold": 0.5, "relative_step": False})["clip_threshold"] == 1.0
+    assert mapping.adjusted(mapped(torch_optim, "Adafactor"), {"clip_threshold": 0.5, "relative_step": False})["clip_threshold"] == 1.0
 
 
 @pytest.mark.parametrize("value", [0.999, 0.9, 1e-7, 0.1, 3.0e-5, 0.3, 1e-30, 123.456])
@@ -79,9 +93,9 @@ def test_float32_exact_values(value):
 
 
 def test_default_differences_are_read_from_the_installed_signatures():
-    rms = mapping.default_differences(keras.optimizers.RMSprop, torch_optim.TABLE["RMSprop"], torch_optim.constructor("RMSprop"))
+    rms = mapping.default_differences(keras.optimizers.RMSprop, mapped(torch_optim, "RMSprop"), torch_optim.constructor("RMSprop"))
     assert rms["rho"] == (0.9, 0.99) and rms["learning_rate"] == (0.001, 0.01)
-    lion = mapping.default_differences(keras.optimizers.Lion, optax_impl.TABLE["Lion"], optax_impl.constructor("lion"))
+    lion = mapping.default_differences(keras.optimizers.Lion, mapped(optax_impl, "Lion"), optax_impl.constructor("lion"))
     assert lion["weight_decay"] == (None, 0.001)  # Keras's None (no decay) is not optax's 1e-3
     assert "beta_1" not in lion
 
@@ -105,14 +119,14 @@ HAND = [
 ]
 
 
-MAPPED_HAND = [(lib, *h) for lib in LIBS for h in HAND if h[0] in lib.TABLE]
+MAPPED_HAND = [(lib, *h) for lib in LIBS for h in HAND if h[0] in targets(lib)]
 
 
 @pytest.mark.parametrize(
     "lib, name, hp, w0, grads, expected", MAPPED_HAND, ids=[f"{m[0].LABEL}-{m[1]}-{i}" for i, m in enumerate(MAPPED_HAND)]
 )
 def test_mapped_trajectory_matches_hand_computation(lib, name, hp, w0, grads, expected):
-    ctor, kwargs = mapping.library_kwargs(lib.TABLE[name], {**hp, "weight_decay": None})
+    ctor, kwargs = mapping.library_kwargs(mapped(lib, name), {**hp, "weight_decay": None})
     got = lib.run(ctor, kwargs, [np.array([w0])], [[np.array([g])] for g in grads])
     np.testing.assert_allclose([step[0][0] for step in got], expected, rtol=1e-15, atol=1e-15)
 
@@ -136,9 +150,9 @@ def test_failure_names_both_sides_and_its_reproducer_reruns_it(library):
     message, repro = str(info.value), info.value.reproducer
     lib = check.LIBRARIES[library]
     assert "DriftingSGD(learning_rate=0.25, momentum=0.5, nesterov=False)" in message
-    assert f"departs from {lib.LABEL}.{lib.TABLE['SGD'].constructor}(" in message and "at step 1" in message
+    assert f"departs from {lib.LABEL}.{mapped(lib, 'SGD').constructor}(" in message and "at step 1" in message
     # the first step, lr * g = 0.125, is 0.1% too long
-    assert f"measured at step 1: max |keras - {lib.LABEL}.{lib.TABLE['SGD'].constructor}| 0.000125," in message
+    assert f"measured at step 1: max |keras - {lib.LABEL}.{mapped(lib, 'SGD').constructor}| 0.000125," in message
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(repro, "<reproducer>", "exec"), {"DriftingSGD": DriftingSGD})  # noqa: S102 - our own script

@@ -3,9 +3,9 @@
 1. the roofline: the bytes one step must move (read weights, gradients and every state variable;
    write weights and state) over the machine's memory bandwidth, measured as a numpy copy that
    moves the same number of bytes on every core;
-2. a vectorised numpy float32 step of the same rule (numpy_steps.py);
+2. a vectorised numpy float32 step of the same rule (numpy_steps.py; the record's `numpy_step`);
 3. `torch.optim` with `foreach=True`, where PyTorch is installed and maps the optimizer
-   (the table of conformance/independent/torch_optim.py).
+   (the record's `torch` mapping, conformance/optimizers/).
 
 Times are the minimum over rounds after warm-up, like pytest-benchmark's `min`.
 """
@@ -20,9 +20,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import optimizers
 from ..errors import Unsupported
 from ..independent import mapping, torch_optim
-from . import numpy_steps
 
 MIN_ROUNDS, TARGET_S, MAX_ROUNDS = 15, float(os.environ.get("CONFORMANCE_BENCH_SECONDS", 0.4)), 2000
 THREADS = os.cpu_count() or 1
@@ -78,10 +78,12 @@ def bandwidth(nbytes: int) -> float:
 
 def numpy_time(rule: str, weights: list[np.ndarray], grads: list[np.ndarray], lr: float, hp: dict[str, Any]) -> float:
     """One step of the numpy float32 implementation (on copies of the weights)."""
-    if rule not in numpy_steps.STEPS:
-        raise Unsupported(f"no numpy implementation of {rule} in conformance/benchmarks/numpy_steps.py")
+    record = optimizers.record(rule)
+    if record is None or record.numpy_step is None:
+        why = record.why_missing("numpy_step") if record is not None else None
+        raise Unsupported(why or f"no numpy implementation of {rule} in conformance/benchmarks/numpy_steps.py")
     ws = [w.copy() for w in weights]
-    impl = numpy_steps.STEPS[rule](ws, lr, hp)
+    impl = record.numpy_step(ws, lr, hp)
     return best_time(lambda: impl.step(ws, grads))
 
 
@@ -90,11 +92,13 @@ def torch_time(rule: str, weights: list[np.ndarray], grads: list[np.ndarray], hp
     independent-implementation table (`hp`: Keras names, learning_rate and weight_decay included)."""
     if not torch_optim.available():
         raise Unsupported("torch is not installed")
-    if rule not in torch_optim.TABLE:
-        raise Unsupported(f"{rule}: {torch_optim.UNMAPPED.get(rule, 'no torch.optim counterpart in the mapping table')}")
+    record = optimizers.record(rule)
+    if record is None or record.torch is None:
+        why = record.why_missing("torch") if record is not None else None
+        raise Unsupported(f"{rule}: {why or 'no torch.optim counterpart in the mapping table'}")
     import torch
 
-    target = torch_optim.TABLE[rule]
+    target = record.torch
     ctor, kwargs = mapping.library_kwargs(target, mapping.adjusted(target, {k: v for k, v in hp.items() if k in target.keras_names()}))
     params = [torch.tensor(w, dtype=torch.float32, requires_grad=True) for w in weights]
     for p, g in zip(params, grads):

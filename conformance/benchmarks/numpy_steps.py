@@ -4,12 +4,13 @@ What a careful numpy user would write: whole-array operations, coefficients as P
 nothing is promoted to float64), state updated in place. Written from the same published formulas
 as `conformance/reference/` (which are pure and float64, for correctness); tests/test_benchmarks.py
 checks every step here against those references. Hyperparameters are the documented defaults
-(`reference.<rule>.DEFAULTS`), the learning rate is the Keras optimizer's default.
+(`reference.<rule>.DEFAULTS`), the learning rate is the Keras optimizer's default. Each
+optimizer's record (conformance/optimizers/) names its step as `numpy_step`, or says why it has none.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Mapping
 
 import numpy as np
 
@@ -188,9 +189,3 @@ class Ftrl(Step):
         sqrt_new = np.sqrt(n)
         z += g - (sqrt_new - sqrt_old) / self.lr * w
         np.divide(-z, sqrt_new / self.lr, out=w)  # l1 = 0: w = -z / (sqrt(n) / lr)
-
-
-STEPS: dict[str, Callable[..., Step]] = {
-    "SGD": SGD, "Adam": Adam, "AdamW": AdamW, "Adamax": Adamax, "Adagrad": Adagrad, "Adadelta": Adadelta,
-    "RMSprop": RMSprop, "Nadam": Nadam, "Lion": Lion, "Ftrl": Ftrl,
-}

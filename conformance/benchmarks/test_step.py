@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conformance import reference
+from conformance import optimizers
 from conformance.adapters import current
 from conformance.errors import Unsupported
 
@@ -29,7 +29,8 @@ MODES = ("eager", *ADAPTER.compiled_modes())
 def _baselines(rule: str, regime: str, lr: float, weight_decay: float | None) -> dict[str, Any]:
     """numpy and torch times of one rule in one regime (measured once per run), or why not."""
     weights, grads = workloads.weights(regime), workloads.gradients(regime)
-    module = reference.rule_for(rule)
+    record = optimizers.record(rule)
+    module = record.reference if record is not None else None
     hp = dict(getattr(module, "DEFAULTS", {}))
     out: dict[str, Any] = {}
     for name, measure in (("numpy", lambda: baselines.numpy_time(rule, weights, grads, lr, hp)),

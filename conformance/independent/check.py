@@ -16,8 +16,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from .. import drive, reference, tolerance
-from ..catalogue import DEFAULT_WEIGHT_DECAY, Setup, Spec
+from .. import drive, optimizers, tolerance
+from ..catalogue import Setup, Spec
 from ..adapters import current as adapter
 from ..compare import Comparison
 from ..errors import ClaimFailed, Unsupported
@@ -44,11 +44,14 @@ def target_for(spec: Spec, library: str) -> tuple[str, Target]:
     if spec.kind == "wrapper":
         raise Unsupported(f"{spec.name} wraps another optimizer; {lib.LABEL} has no counterpart of the wrapper itself")
     name = spec.parent or spec.name
-    if name in lib.UNMAPPED:
-        raise Unsupported(f"{spec.name}: {lib.UNMAPPED[name]}")
-    if name not in lib.TABLE or spec.kind == "unspecced":
+    record = optimizers.record(name)
+    why = record.why_missing(lib.SPEC_FIELD) if record is not None else None
+    if why:
+        raise Unsupported(f"{spec.name}: {why}")
+    target = getattr(record, lib.SPEC_FIELD) if record is not None else None
+    if target is None or spec.kind == "unspecced":
         raise Unsupported(f"{spec.name}: the suite has no mapping of it to {lib.LABEL} (neither a mapped built-in nor a subclass of one)")
-    return name, lib.TABLE[name]
+    return name, target
 
 
 def _keras_hp(setup: Setup) -> dict[str, Any]:
@@ -62,8 +65,11 @@ def mappable(name: str, target: Target) -> Callable[[st.DrawFn, Setup], Setup]:
     rate (schedules are not mapped: its first value); no base option but a mapped weight_decay."""
 
     def configure(draw: st.DrawFn, setup: Setup) -> Setup:
-        rule = reference.rule_for(name)
-        wd = setup.opts.weight_decay if setup.opts.weight_decay is not None else DEFAULT_WEIGHT_DECAY.get(name)
+        record = optimizers.record(name)
+        rule = record.reference if record is not None else None
+        wd = setup.opts.weight_decay
+        if wd is None and record is not None:
+            wd = record.default_weight_decay
         hp = {**(rule.DEFAULTS if rule else {}), **setup.hp, "learning_rate": setup.lr.value(0), "weight_decay": wd}
         hp = adjusted(target, {k: float32_exact(v, is_rate(name, k)) for k, v in hp.items()})
         lr, wd = hp.pop("learning_rate"), hp.pop("weight_decay")
@@ -152,7 +158,8 @@ class Outcome:
 def _amplification(name: str, hp: dict[str, Any]) -> float:
     """The rounding amplification the two may legitimately differ by: the rule's own (bias
     corrections near beta = 1, declared by its reference) times that of its moving averages."""
-    rule = reference.rule_for(name)
+    record = optimizers.record(name)
+    rule = record.reference if record is not None else None
     own = getattr(rule, "amplification", lambda _: 1.0)(hp) if rule else 1.0
     return own * tolerance.moving_average_amplification(v for k, v in hp.items() if is_rate(name, k) and type(v) is float)
 

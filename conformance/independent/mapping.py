@@ -1,8 +1,9 @@
 """How a mapping table entry turns a Keras configuration into an independent library's arguments.
 
-Each library module (`torch_optim`, `optax_impl`) holds one `Target` per Keras optimizer name:
-which constructor, how every Keras hyperparameter maps to its arguments, which Keras values have
-no counterpart (and what they are drawn as instead), and the library-only arguments Keras lacks.
+Each optimizer's record (conformance/optimizers/) holds one `Target` per library (its `torch` and
+`optax` fields; the library module's `SPEC_FIELD` names which): which constructor, how every Keras
+hyperparameter maps to its arguments, which Keras values have no counterpart (and what they are
+drawn as instead), and the library-only arguments Keras lacks.
 """
 
 from __future__ import annotations

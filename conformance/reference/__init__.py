@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
-
-# Keras class name -> module under conformance.reference
-MODULES = {
-    "Adadelta": "adadelta",
-    "Adafactor": "adafactor",
-    "Adagrad": "adagrad",
-    "Adam": "adam",
-    "AdamW": "adamw",
-    "Adamax": "adamax",
-    "Ftrl": "ftrl",
-    "Lamb": "lamb",
-    "Lion": "lion",
-    "Muon": "muon",
-    "Nadam": "nadam",
-    "RMSprop": "rmsprop",
-    "SGD": "sgd",
-    "ScheduleFreeAdamW": "schedule_free_adamw",
-}
+from typing import Any
 
 
 def rule_for(class_name: str) -> ModuleType | None:
-    """The reference module for a Keras optimizer class name, or None if there is none."""
-    mod = MODULES.get(class_name)
-    return importlib.import_module(f"conformance.reference.{mod}") if mod else None
+    """The reference module for a Keras optimizer class name, or None if there is none (its
+    record's `reference`, conformance/optimizers/)."""
+    from .. import optimizers
+
+    spec = optimizers.record(class_name)
+    return spec.reference if spec is not None else None
+
+
+def __getattr__(name: str) -> Any:
+    # MODULES (Keras class name -> module under conformance.reference), a view of the records.
+    if name == "MODULES":
+        from .. import optimizers
+
+        return {n: s.reference.__name__.rpartition(".")[2] for n, s in optimizers.with_field("reference").items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

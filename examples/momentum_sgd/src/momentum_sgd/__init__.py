@@ -26,3 +26,4 @@ class MomentumSGD(keras.optimizers.Optimizer):
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum}
+

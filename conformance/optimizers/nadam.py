@@ -1,0 +1,38 @@
+"""Nadam (Dozat 2016): Adam with Nesterov momentum and a momentum schedule."""
+
+from __future__ import annotations
+
+from ..arguments import ADAM_MOMENTS
+from ..benchmarks import numpy_steps
+from ..hyperparameters import adam_moments
+from ..independent import optax_impl, torch_optim
+from ..independent.mapping import Probe, Target
+from ..reference import nadam
+from ..spec import OptimizerSpec
+
+SPEC = OptimizerSpec(
+    name="Nadam",
+    hyperparameters=adam_moments,
+    arguments=ADAM_MOMENTS,
+    reference=nadam,
+    # momentum_decay is Dozat's (2016) momentum-schedule decay psi = 0.004, torch's default; the
+    # Keras Nadam docs cite Dozat and document no such argument.
+    torch=Target(
+        "NAdam",
+        {"learning_rate": "lr", **torch_optim.ADAM_BETAS, "weight_decay": "weight_decay"},
+        library_only={"momentum_decay": 0.004, "decoupled_weight_decay": True},
+        # torch's schedule 0.96 ** (t * momentum_decay) with momentum_decay=1 is 0.96 ** t
+        probes=(Probe(library={"momentum_decay": 1.0}),),
+    ),
+    # optax.nadam is Adam with Nesterov momentum (Dozat 2016 without the momentum schedule).
+    optax=Target(
+        "nadam",
+        {"learning_rate": "learning_rate", **optax_impl.ADAM_BETAS},
+        adjust={"weight_decay": (None, optax_impl.NO_DECAY.format("nadam"))},
+        library_only={"eps_root": 0.0},
+        # without momentum (beta_1 = 0) any momentum schedule is gone
+        probes=(Probe({"beta_1": 0.0}),),
+    ),
+    family="adam-like",
+    numpy_step=numpy_steps.Nadam,
+)

@@ -1,0 +1,36 @@
+"""RMSprop (Hinton's lecture 6e): a running average of squared gradients, optionally centred."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from ..arguments import DECAY, FLAG, NONNEG
+from ..benchmarks import numpy_steps
+from ..hyperparameters import beta, epsilon, momentum
+from ..independent import optax_impl, torch_optim
+from ..independent.mapping import Target
+from ..reference import rmsprop
+from ..spec import OptimizerSpec
+
+SPEC = OptimizerSpec(
+    name="RMSprop",
+    hyperparameters={"rho": beta, "momentum": momentum, "epsilon": epsilon, "centered": st.booleans()},
+    arguments={"rho": DECAY, "momentum": DECAY, "epsilon": NONNEG, "centered": FLAG},
+    reference=rmsprop,
+    torch=Target(
+        "RMSprop",
+        {"learning_rate": "lr", "rho": "alpha", "momentum": "momentum", "epsilon": "eps", "centered": "centered"},
+        adjust={"weight_decay": torch_optim.L2_ONLY},
+        library_only={"weight_decay": 0.0},
+        probes=torch_optim.NO_EPSILON,
+    ),
+    # eps_in_sqrt=True (optax's default) and no bias correction: optax's documented defaults.
+    optax=Target(
+        "rmsprop",
+        {"learning_rate": "learning_rate", "rho": "decay", "epsilon": "eps", "centered": "centered", "momentum": "momentum"},
+        adjust={"weight_decay": (None, optax_impl.NO_DECAY.format("rmsprop"))},
+        library_only={"initial_scale": 0.0, "eps_in_sqrt": True, "bias_correction": False, "nesterov": False},
+    ),
+    family="accumulator",
+    numpy_step=numpy_steps.RMSprop,
+)

@@ -1,0 +1,26 @@
+"""Optimizers as users write them, for the tests of how the suite takes them (not faults of a claim)."""
+
+import keras
+
+
+class MissingArgSGD(keras.optimizers.SGD):
+    """A constructor with a required argument: the suite says what to give instead of failing every claim."""
+
+    def __init__(self, momentum_required, **kwargs):
+        super().__init__(momentum=momentum_required, **kwargs)
+
+
+class CrashingSGD(keras.optimizers.SGD):
+    """A bug in the user's own update_step: blamed on their code, not on Keras."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        raise RuntimeError("a bug in the user's update_step")
+
+
+class MyAdam(keras.optimizers.Adam):
+    """An unmodified subclass: judged with Adam's declared deviations, recorded as inherited."""
+
+
+def make_adam(**kwargs):
+    """A factory taking keywords: checked like a class."""
+    return keras.optimizers.Adam(**kwargs)
