@@ -1,6 +1,7 @@
 """The installed plugin: inert in another project's runs, active for `--pyargs conformance` from any
 directory; the keras-conformance command; bad option values are one-line usage errors (exit 4)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -38,8 +39,11 @@ def test_pyargs_runs_the_suite_from_another_directory_on_a_users_optimizer(tmp_p
     r = run("-m", "pytest", "--pyargs", "conformance", "--optimizer", "momentum_sgd:MomentumSGD", "-p", "no:randomly",
             "-k", "MomentumSGD and zero_grad.weights_unchanged", "--hypothesis-profile=ci", "--no-report", cwd=tmp_path)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert "1 passed" in r.stdout and "DeprecationWarning" not in r.stdout + r.stderr
-    assert (tmp_path / "reports" / "results.jsonl").is_file()
+    assert "DeprecationWarning" not in r.stdout + r.stderr
+    lines = [json.loads(x) for x in (tmp_path / "reports" / "results.jsonl").read_text().splitlines()]
+    verdicts = [x for x in lines if "verdict" in x]
+    assert [(x["optimizer"], x["claim"]) for x in verdicts] == [("momentum_sgd:MomentumSGD", "zero_grad.weights_unchanged")]
+    assert verdicts[0]["conditions"]["defaults"]["verdict"] == "pass" and verdicts[0]["parents"] == ["Optimizer"]
 
 
 @pytest.mark.parametrize("args, message", [
