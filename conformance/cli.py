@@ -18,10 +18,15 @@ USAGE = "keras-conformance {run,list,report,merge} ... (keras-conformance SUBCOM
 
 
 def run(argv: list[str]) -> int:
-    """The suite with the given pytest arguments, wherever it is installed."""
-    import pytest
+    """The suite with the given pytest arguments, wherever it is installed: exactly
+    `python -m pytest --pyargs conformance ARGS`, in a process of its own (this one has imported
+    the package already, and pytest rewrites the asserts of the plugin's modules as it imports them)."""
+    command = [sys.executable, "-m", "pytest", "--pyargs", "conformance", *argv]
+    if os.name == "posix":
+        os.execv(sys.executable, command)
+    import subprocess
 
-    return int(pytest.main(["--pyargs", "conformance", *argv]))
+    return subprocess.call(command)
 
 
 def list_(argv: list[str]) -> int:

@@ -72,3 +72,12 @@ def test_the_command_lists_claims_and_optimizers_with_their_spec_status(tmp_path
     assert "reference, torch, optax" in lines["Adam"]
     bad = run("-m", "conformance", "nosuch", cwd=tmp_path)
     assert bad.returncode == 2 and "unknown command" in bad.stderr
+
+
+def test_the_run_command_is_pytest_on_the_installed_package(tmp_path):
+    r = run("-m", "conformance", "run", "-p", "no:randomly", "-k", "zero_grad.weights_unchanged-SGD",
+            "--hypothesis-profile=ci", "--no-report", "--results", "r.jsonl", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "Warning" not in r.stdout + r.stderr  # not even pytest's about modules imported before it
+    lines = (tmp_path / "r.jsonl").read_text().splitlines()
+    assert sum('"verdict"' in x for x in lines) == 1
