@@ -34,9 +34,12 @@ def user_frames(tb: TracebackType | None) -> list[traceback.FrameSummary]:
     return out
 
 
+PREFIX = "the optimizer's own code raised "  # how a user's crash is told apart, in any message that carries it
+
+
 def describe(exc: BaseException, frames: list[traceback.FrameSummary], what: str) -> str:
     """The message of a user's crash: where in their code, what the suite was doing, their frames."""
     last = frames[-1]
     shown = "".join(traceback.format_list(frames)).rstrip()
-    return (f"the optimizer's own code raised {type(exc).__name__} in {last.name} ({last.filename}:{last.lineno}) "
+    return (f"{PREFIX}{type(exc).__name__} in {last.name} ({last.filename}:{last.lineno}) "
             f"during {what}: {exc}\nits frames (outermost first):\n{shown}")

@@ -150,15 +150,23 @@ def _setup(
     return s
 
 
+def _base_options(config: dict[str, Any], cls: type) -> Options:
+    """The base options a configuration holds, of those the class takes as base options (a Keras 2
+    legacy optimizer's own `weight_decay` is its hyperparameter, not the base option)."""
+    accepted = adapter().accepted_options(cls)
+    return Options(**{k: config[k] for k in Options.__dataclass_fields__ if config.get(k) is not None and k in accepted})
+
+
 def own_defaults(make: Callable[[], Any], rule: Any) -> tuple[dict[str, Any], Options, LearningRate]:
     """The hyperparameters, base options and learning rate the optimizer gives itself, read from the
     configuration of an instance constructed with no arguments (not from a table)."""
     name = getattr(make, "__name__", "the optimizer")
     with adapter().keras_call(f"constructing {name}() with no arguments"):
-        config = make().get_config()
+        instance = make()
+        config = instance.get_config()
     hp = {k: list(config[k]) if isinstance(config[k], (list, tuple)) else config[k]  # not Keras's tracked lists
           for k in (getattr(rule, "DEFAULTS", None) or {}) if k in config}
-    opts = Options(**{k: config[k] for k in Options.__dataclass_fields__ if config.get(k) is not None})
+    opts = _base_options(config, type(instance))
     lr = config.get("learning_rate")
     if not isinstance(lr, (int, float)):
         raise Unsupported(f"{name}() has a learning rate the suite cannot read as a number ({lr!r})")
@@ -327,6 +335,30 @@ def _builtin_parent(cls: type, include_self: bool = False) -> str | None:
     return None
 
 
+def _parameters(cls: type) -> set[str]:
+    """The named constructor parameters of `cls` (not self, *args, **kwargs)."""
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return set()
+    return {n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def _parent_record(cls: type, include_self: bool = False) -> tuple[str | None, OptimizerSpec | None]:
+    """The built-in parent whose record checks `cls`, and the record to use: None where `cls` adds
+    constructor arguments the parent lacks (tfa's AdamW on legacy Adam: its weight_decay), which the
+    parent's reference and domains do not describe; its deviations are still inherited."""
+    parent = _builtin_parent(cls, include_self)
+    if parent is None:
+        return None, None
+    names = {n: c for n, c in adapter().exported_optimizers().items()}
+    parent_cls = next((names[n] for n in names if adapter().rule_name(n) == parent and issubclass(cls, names[n])), None)
+    added = _parameters(cls) - _parameters(parent_cls) if parent_cls is not None else set()
+    if added:
+        return None, OptimizerSpec(cls.__name__)
+    return parent, None
+
+
 def _base_check(path: str, flag: str, cls: type) -> None:
     base = adapter().BASE_CLASS
     if not issubclass(cls, base):
@@ -341,7 +373,8 @@ def _needs_arguments(path: str, flag: str, fn: Callable[..., Any], what: str) ->
         raise UsageError(
             f"{flag} {path!r}: {what} requires {', '.join(missing)}, so the suite cannot construct it as it is. "
             f"Give a factory that supplies {'them' if len(missing) > 1 else 'it'} and passes on the other keywords "
-            f"(def make(**kwargs): return {what}({missing[0]}=..., **kwargs); then --optimizer mymodule:make), "
+            f"(def make(**kwargs): kwargs.setdefault({missing[0]!r}, ...); return {what}(**kwargs); "
+            f"then --optimizer mymodule:make), "
             f"or an OptimizerSpec whose construct does (--optimizer-spec; see {DOCS})"
         )
 
@@ -367,8 +400,9 @@ def user_spec(path: str) -> Spec:
         if record is None or record.construct is None:
             _needs_arguments(path, flag, obj, obj.__name__)
         construct = record.construct if record is not None else None
-        return _plain(path, obj, attr, imports=imports, kind="user", parent=_builtin_parent(obj),
-                      record=record, construct=construct, parents=inheritance(obj))
+        parent, bare = _parent_record(obj)
+        return _plain(path, obj, attr, imports=imports, kind="user", parent=parent,
+                      record=record or bare, construct=construct, parents=inheritance(obj))
     if not callable(obj):
         raise UsageError(f"{flag} {path!r}: {obj!r} is neither an optimizer class nor a factory")
     _needs_arguments(path, flag, obj, attr)
@@ -382,8 +416,9 @@ def user_spec(path: str) -> Spec:
     parents = tuple(n for n in (_exported_name(type(sample)),) if n) + inheritance(type(sample))
     if _takes_keywords(obj):
         cls = type(sample)
-        return _plain(path, cls, attr, imports=imports, kind="user", parent=_builtin_parent(cls, include_self=True),
-                      construct=obj, record=of_class(cls), parents=parents)
+        parent, bare = _parent_record(cls, include_self=True)
+        return _plain(path, cls, attr, imports=imports, kind="user", parent=parent,
+                      construct=obj, record=of_class(cls) or bare, parents=parents)
     return _factory_spec(path, obj, attr, imports, sample, parents)
 
 
@@ -431,7 +466,7 @@ def _factory_spec(path: str, factory: Callable, attr: str, imports: str, sample:
     rule = record.reference if record else None
     config = sample.get_config()
     hp = {k: config[k] for k in (getattr(rule, "DEFAULTS", None) or {}) if k in config}
-    opts = Options(**{k: config[k] for k in Options.__dataclass_fields__ if k in config})
+    opts = _base_options(config, type(sample))
     lr_value = config.get("learning_rate")
     lr = LearningRate("constant", {"value": float(lr_value) if isinstance(lr_value, (int, float)) else 0.001})
     if not isinstance(lr_value, (int, float)):

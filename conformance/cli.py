@@ -37,6 +37,7 @@ def list_(argv: list[str]) -> int:
     parser.add_argument("--optimizer", action="append", default=[], metavar="MODULE:ATTR")
     parser.add_argument("--optimizer-spec", action="append", default=[], metavar="MODULE:ATTR")
     args = parser.parse_args(argv)
+    sys.path.insert(0, os.getcwd())  # MODULE:ATTR from the current directory, as `python -m pytest` finds it
     from . import listing
 
     try:

@@ -77,6 +77,8 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     """Bad option values are usage errors (exit 4) before anything runs, not tracebacks later."""
     config.stash[_ACTIVE] = active(config)
     if config.stash[_ACTIVE]:
+        # TensorFlow's C++ start-up notices on stderr are not the suite's output (set before it is imported)
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         from .usage import check_options
 
         check_options(config)

@@ -15,7 +15,7 @@ from typing import Any
 if sys.version_info < (3, 11):  # hypothesis brings the backport
     from exceptiongroup import BaseExceptionGroup
 
-from . import expectations
+from . import blame, expectations
 from .errors import ClaimFailed, ClaimTimeout, Unsupported, UserCodeRaised
 from .record_format import WORST_FIRST
 from .running import Outcome
@@ -54,10 +54,13 @@ def judge(outcome: Outcome, optimizer: str, claim: str, deviations: list, keras:
     elif isinstance(exc, UserCodeRaised):
         # the user's optimizer crashed in its own code: its failure, never a deviation declared for Keras
         out.update(verdict="fail", message=str(exc), reproducer=getattr(exc, "reproducer", ""), blame="user")
+    elif isinstance(exc, ClaimFailed) and blame.PREFIX in str(exc):
+        # a scenario's failure that carries a user's crash (from a worker process, a construction)
+        out.update(verdict="fail", message=str(exc), reproducer=getattr(exc, "reproducer", ""), blame="user")
     elif isinstance(exc, ClaimFailed):
         out.update(verdict="fail", message=str(exc), reproducer=getattr(exc, "reproducer", ""))
         found = expectations.judge(deviations, optimizer, claim, keras, backend, outcome.condition,
-                                   out["configuration"], out["message"], parents=parents)
+                                   _matched_configuration(case), out["message"], parents=parents)
         if found is not None:
             out.update(verdict="deviation", expected="fail", **found.fields())
     elif isinstance(exc, ClaimTimeout):
@@ -74,6 +77,16 @@ def judge(outcome: Outcome, optimizer: str, claim: str, deviations: list, keras:
         examples=outcome.examples, duration_s=outcome.duration_s,
     )
     return out
+
+
+def _matched_configuration(case: Any) -> str | None:
+    """What an entry's `match` reads of the configuration: the code as a user writes it, then every
+    argument it ran with, the class's own defaults included (a default weight_decay of 5e-4 is
+    left out of `ZenGrad()` but decays all the same)."""
+    if case is None:
+        return None
+    given = ", ".join(f"{k}={v!r}" for k, v in case.setup.describe().items())
+    return f"{case.setup.code}  # with ({given})"
 
 
 def _compact(name: str, fields: dict[str, Any]) -> dict[str, Any]:

@@ -87,3 +87,17 @@ def test_a_spec_gives_the_defaults_from_the_signature_and_its_own_claims():
     with pytest.raises(catalogue.UsageError, match="not a conformance.spec.OptimizerSpec"):
         catalogue.spec_from_record("tests.user_optimizers:MyAdam")
     assert OptimizerSpec("x").defaults() == {}
+
+
+def test_a_default_weight_decay_is_matched_though_the_code_does_not_name_it():
+    spec = catalogue.user_spec("tests.user_optimizers:DecayingSGD")
+    assert spec.default_setup().code == "DecayingSGD()"
+    record = judged(spec, test_zero_grad.test_weights_unchanged)
+    assert record["conditions"]["defaults"]["verdict"] == "deviation", record["conditions"]["defaults"]["message"][:300]
+    assert record["conditions"]["defaults"]["kind"] == "documented"
+
+
+def test_a_subclass_adding_an_argument_keeps_its_parents_deviations_but_not_its_reference():
+    spec = catalogue.user_spec("tests.user_optimizers:ScaledAdam")
+    assert spec.default_setup().reference is None and spec.parents[0] == "Adam"
+    assert catalogue.user_spec("tests.user_optimizers:MyAdam").default_setup().reference is not None

@@ -24,3 +24,19 @@ class MyAdam(keras.optimizers.Adam):
 def make_adam(**kwargs):
     """A factory taking keywords: checked like a class."""
     return keras.optimizers.Adam(**kwargs)
+
+
+class DecayingSGD(keras.optimizers.SGD):
+    """SGD with a weight decay by default (as ZenGrad's 5e-4): the documented decay on every step
+    shows at its defaults, though `DecayingSGD()` names no weight_decay."""
+
+    def __init__(self, weight_decay=5e-4, **kwargs):
+        super().__init__(weight_decay=weight_decay, **kwargs)
+
+
+class ScaledAdam(keras.optimizers.Adam):
+    """Adds an argument Adam lacks: Adam's reference no longer describes it."""
+
+    def __init__(self, scale=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale

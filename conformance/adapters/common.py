@@ -5,6 +5,7 @@ generation's `keras` module."""
 from __future__ import annotations
 
 import inspect
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -74,7 +75,12 @@ def keras_call(what: str) -> Iterator[None]:
         frames = blame.user_frames(e.__traceback__)
         if frames:  # the user's optimizer crashed in its own code: theirs to fix, not Keras's
             raise UserCodeRaised(blame.describe(e, frames, what)) from e
-        raise OptimizerRaised(f"Keras raised {type(e).__name__} during {what}: {e}") from e
+        raise OptimizerRaised(f"Keras raised {type(e).__name__} during {what}: {_plain_text(e)}") from e
+
+
+def _plain_text(e: BaseException) -> str:
+    """An exception's message without the terminal colour codes Keras puts in some."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", str(e))
 
 
 def plain(obj: Any) -> Any:
