@@ -4,6 +4,9 @@ import keras
 from keras import ops
 
 
+# Registered, so that keras.optimizers.deserialize / load_model find it inside a saved model or a
+# LossScaleOptimizer's config (the config and save claims fail without it).
+@keras.saving.register_keras_serializable(package="momentum_sgd")
 class MomentumSGD(keras.optimizers.Optimizer):
     """v = momentum * v + g;  w = w - learning_rate * v."""
 
