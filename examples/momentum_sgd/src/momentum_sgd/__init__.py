@@ -12,6 +12,9 @@ class MomentumSGD(keras.optimizers.Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.9, name="momentum_sgd", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        # checked here, not at the first step (the suite's argument claims ask for that)
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum <= 1:
+            raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
         self.momentum = momentum
 
     def build(self, variables):
