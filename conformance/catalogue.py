@@ -129,7 +129,9 @@ def _setup(
     extra = {k: v for k, v in (extra or {}).items() if v is not OMIT}
     refused = set(opts.kwargs()) - adapter().accepted_options(cls)
     if refused:
-        raise Unsupported(f"{cls.__module__}.{cls.__name__} has no {', '.join(sorted(refused))} argument")
+        # (a Keras 2 legacy optimizer's own `weight_decay` is its hyperparameter, not this option)
+        raise Unsupported(f"{cls.__module__}.{cls.__name__} does not take the base Optimizer option "
+                          f"{', '.join(sorted(refused))}")
     given = {"learning_rate": lr, **hp, **opts.kwargs(), **extra}  # an `extra` learning_rate replaces lr
     if implicit:
         given = {k: v for k, v in given.items() if k not in implicit or implicit[k] != v}
