@@ -37,6 +37,20 @@ def user_frames(tb: TracebackType | None) -> list[traceback.FrameSummary]:
 PREFIX = "the optimizer's own code raised "  # how a user's crash is told apart, in any message that carries it
 
 
+# Methods a subclass must write: the base class's own raises NotImplementedError, so a class that
+# does not write one crashes in Keras's frame, but the gap is the subclass's.
+ABSTRACT = frozenset({"update_step"})
+
+
+def unimplemented(exc: BaseException) -> str | None:
+    """The abstract method whose base version raised `exc`, where that is what happened."""
+    if not isinstance(exc, NotImplementedError) or str(exc):
+        return None
+    frames = list(traceback.walk_tb(exc.__traceback__))
+    name = frames[-1][0].f_code.co_name if frames else ""
+    return name if name in ABSTRACT else None
+
+
 def describe(exc: BaseException, frames: list[traceback.FrameSummary], what: str) -> str:
     """The message of a user's crash: where in their code, what the suite was doing, their frames."""
     last = frames[-1]

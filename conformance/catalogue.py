@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable
@@ -371,6 +372,16 @@ def _base_check(path: str, flag: str, cls: type) -> None:
 def _needs_arguments(path: str, flag: str, fn: Callable[..., Any], what: str) -> None:
     """A constructor that cannot be called with no arguments: say what to give instead."""
     missing = [n for n in required_arguments(fn) if n != "self"]
+    if not missing and inspect.isclass(fn):
+        # a signature of *args, **kwargs hides what a base class requires (Keras's learning_rate)
+        try:
+            fn()
+        except TypeError as e:
+            found = re.search(r"required (?:positional |keyword-only )?arguments?: (.*)", str(e))
+            if found:
+                missing = re.findall(r"'(\w+)'", found.group(1)) or [found.group(1)]
+        except Exception:  # noqa: BLE001 - any other crash is the claims' to show, with its blame
+            pass
     if missing:
         raise UsageError(
             f"{flag} {path!r}: {what} requires {', '.join(missing)}, so the suite cannot construct it as it is. "

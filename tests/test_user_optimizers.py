@@ -101,3 +101,14 @@ def test_a_subclass_adding_an_argument_keeps_its_parents_deviations_but_not_its_
     spec = catalogue.user_spec("tests.user_optimizers:ScaledAdam")
     assert spec.default_setup().reference is None and spec.parents[0] == "Adam"
     assert catalogue.user_spec("tests.user_optimizers:MyAdam").default_setup().reference is not None
+
+
+def test_an_update_step_not_written_is_the_users_gap_not_a_keras_crash():
+    record = judged(catalogue.user_spec("tests.user_optimizers:NoUpdateOptimizer"), test_zero_grad.test_weights_unchanged)
+    assert record["verdict"] == "fail" and record["blame"] == "user"
+    assert "does not implement update_step()" in record["message"]
+
+
+def test_a_base_class_requirement_hidden_by_the_signature_is_a_usage_error_too():
+    with pytest.raises(catalogue.UsageError, match="requires learning_rate"):
+        catalogue.user_spec("tests.user_optimizers:NoInitOptimizer")

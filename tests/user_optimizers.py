@@ -40,3 +40,14 @@ class ScaledAdam(keras.optimizers.Adam):
     def __init__(self, scale=1.0, **kwargs):
         super().__init__(**kwargs)
         self.scale = scale
+
+
+class NoUpdateOptimizer(keras.optimizers.Optimizer):
+    """Written on the base class without update_step: Keras's abstract method raises, the gap is the user's."""
+
+    def __init__(self, learning_rate=0.01, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+
+
+class NoInitOptimizer(keras.optimizers.Optimizer):
+    """No constructor of its own: the base class's needs a learning_rate, which the signature hides."""

@@ -75,6 +75,10 @@ def keras_call(what: str) -> Iterator[None]:
         frames = blame.user_frames(e.__traceback__)
         if frames:  # the user's optimizer crashed in its own code: theirs to fix, not Keras's
             raise UserCodeRaised(blame.describe(e, frames, what)) from e
+        method = blame.unimplemented(e)
+        if method:
+            raise UserCodeRaised(f"{blame.PREFIX}NotImplementedError: the optimizer does not implement {method}() "
+                                 f"(the base class's raises it) during {what}") from e
         raise OptimizerRaised(f"Keras raised {type(e).__name__} during {what}: {_plain_text(e)}") from e
 
 
