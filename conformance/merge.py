@@ -6,7 +6,8 @@ A directory argument means every *.jsonl in it (merged outputs excepted). Each f
 environment, labelled by its run_info["environment"] (tox sets it from TOX_ENV_NAME), else by the
 file's stem. A file cut off mid-line (a crashed run) is used up to its last complete line; a file
 without run_info is skipped; both are said. A resumed run's lines ({"resumed": ...}) are skipped,
-and the last record per (optimizer, claim) counts. Standard library only, so `tox -e report` needs no
+and the last record per (optimizer, claim) counts. The shards of one environment (`--shard K/N`)
+are joined into one column, a missing shard noted. Standard library only, so `tox -e report` needs no
 install. Grouping and the text / Markdown rendering live in `differences.py`.
 """
 
@@ -20,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import differences
+from . import differences, shards
 from .record_format import FORMAT_VERSION, VERDICTS, condition_verdict
 # run_info keys that are not versions of something; every other string value is one.
 _NOT_VERSIONS = {"format_version", "platform", "backend", "generation", "devices", "hypothesis_profile",
-                 "hypothesis_seed", "argv", "started", "environment", "layouts"}
+                 "hypothesis_seed", "argv", "started", "environment", "layouts", "shard"}
 _CELL_LIMITS = {"verdict": 0, "expected": 0, "condition": 0, "kind": 0, "upstream": 0, "reason": 400, "message": 300,
                 "stale": 300, "link": 0}
 
@@ -222,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if not args.paths:
             raise UsageError("no results files given")
-        runs = [r for r in map(read_run, results_files(args.paths)) if r is not None]
+        runs = shards.join([r for r in map(read_run, results_files(args.paths)) if r is not None])
         if not runs:
             raise UsageError("none of the files given is a results file (no run_info line)")
         label_uniquely(runs)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from . import expectations, isolation, profiles, results, resume, running, timeouts, verdicts
+from . import expectations, isolation, profiles, results, resume, running, shards, timeouts, verdicts
 from .errors import ClaimTimeout
 from .record_format import condition_verdict
 from .results import ResultsWriter, run_info
@@ -77,6 +77,8 @@ class _State:
         # The xdist controller or a plain run owns the file; a benchmarks-only run writes none.
         if not self.worker and not (asked and all(asked)):
             info = run_info(self.adapter, profiles.current(), config.getoption("hypothesis_seed", None))
+            if config.getoption("shard"):
+                info["shard"] = config.getoption("shard")
             self.results = Path(config.getoption("results"))
             problem = results.target_problem(self.results)
             if problem:
@@ -147,6 +149,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """--resume: deselect the claims the results file already has (on each xdist worker too);
     --shuffle: reorder the rest (the same way on every worker, as xdist requires)."""
     st: _State = config.stash[_KEY]
+    if config.getoption("shard"):
+        _keep_shard(config, items)
     if config.getoption("shuffle") is not None:
         isolation.shuffle(items, config.getoption("shuffle"))
     if not st.done:
@@ -163,6 +167,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             st.nothing_left = True
             if st.worker:
                 config.workeroutput[_NOTHING_LEFT] = True
+
+
+def _keep_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--shard K/N: deselect the tests of the other shards (the same partition on every process)."""
+    k, n = shards.parse(config.getoption("shard"))
+    path = config.getoption("shard_durations")
+    stored = shards.read_durations(Path(path)) if path else (
+        shards.read_durations(shards.DEFAULT_DURATIONS) if shards.DEFAULT_DURATIONS.is_file() else {})
+
+    def key(item: pytest.Item) -> str:
+        found = _claim_of(item)
+        return shards.key_text(found[0].name, found[1].id) if found else item.nodeid
+
+    shard_of = shards.assign([key(i) for i in items], stored, n)
+    keep = [i for i in items if shard_of[key(i)] == k]
+    drop = [i for i in items if shard_of[key(i)] != k]
+    items[:] = keep
+    if drop:
+        config.hook.pytest_deselected(items=drop)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -195,6 +218,15 @@ def pytest_runtest_call(item: pytest.Item):
         yield
     finally:
         st.guard.stop()
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Worker processes serve the tests of one module (distributed, backends): stopped when the
+    next test is in another, so that one process does not keep every kind alive at once (each
+    holds a framework: 0.5 to 1 GB)."""
+    workers = sys.modules.get("conformance.distributed.host")
+    if workers is not None and (nextitem is None or nextitem.path != item.path):
+        workers.stop_all()
 
 
 def _stuck(item: pytest.Item, spec: Any, claim: Any, context: dict[str, Any]) -> None:

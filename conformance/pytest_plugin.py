@@ -43,6 +43,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"thorough profile {timeouts.PROFILE_DEFAULT_S['thorough']:g}; 0: no limit)")
     group.addoption("--shuffle", type=int, default=None, metavar="SEED",
                     help="run the tests in an order shuffled by SEED (verdicts must not depend on the order)")
+    group.addoption("--shard", default=None, metavar="K/N",
+                    help="run the K-th of N parts of the selected claims, balanced by stored durations "
+                         "(merge joins the N results files into one column)")
+    group.addoption("--shard-durations", default=None, metavar="FILE",
+                    help="the durations --shard balances: a results file or a JSON object "
+                         "(default: the suite's durations.json)")
     group.addoption("--resume", action="store_true",
                     help="append to the --results file, running only its claims without a verdict other than error")
 

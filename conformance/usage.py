@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from . import shards
+
 
 def problems(config: pytest.Config) -> list[str]:
     """What is wrong with the suite's options (and the hypothesis profile asked for)."""
@@ -34,6 +36,16 @@ def problems(config: pytest.Config) -> list[str]:
             if value in seen:
                 out.append(f"{flag} {value!r} is given twice")
             seen.add(value)
+    shard, durations = config.getoption("shard"), config.getoption("shard_durations")
+    if shard is not None and shards.parse(shard) is None:
+        out.append(f"--shard {shard!r}: give K/N, two whole numbers with 1 <= K <= N (e.g. 2/4)")
+    if durations is not None:
+        if shard is None:
+            out.append("--shard-durations is given without --shard")
+        try:
+            shards.read_durations(Path(durations))
+        except (OSError, ValueError) as e:
+            out.append(f"--shard-durations {durations!r}: {getattr(e, 'strerror', None) or e}")
     for path in config.getoption("expectations"):
         if not Path(path).is_file():
             out.append(f"--expectations {path!r}: no such file")

@@ -160,6 +160,24 @@ def check_uploads(wf: Workflow) -> list[str]:
     return out
 
 
+def check_shards(wf: Workflow) -> list[str]:
+    """A sharded job runs every shard 1..N, passes `--shard ${{ matrix.shard }}/N` and writes each
+    shard's results file apart (the report joins them)."""
+    out = []
+    for name, job in result_jobs(wf).items():
+        listed = ((job.get("strategy") or {}).get("matrix") or {}).get("shard")
+        if listed is None:
+            continue
+        runs = " ".join(str(s.get("run", "")) for s in steps(job) if "tox" in str(s.get("run", "")))
+        if sorted(listed) != list(range(1, len(listed) + 1)):
+            out.append(f"job {name}: shards {listed} are not 1..{len(listed)}")
+        if not re.search(rf"--shard \$\{{\{{\s*matrix\.shard\s*\}}\}}/{len(listed)}\b", runs):
+            out.append(f"job {name}: its tox run does not pass --shard ${{{{ matrix.shard }}}}/{len(listed)}")
+        if not re.search(r"--results [^\n]*\$\{\{\s*matrix\.shard\s*\}\}\S*\.jsonl", runs):
+            out.append(f"job {name}: the shards do not write results files of their own")
+    return out
+
+
 def check_report(wf: Workflow) -> list[str]:
     reports = {n: j for n, j in wf["jobs"].items() if "report" in tox_runs(j)}
     if not reports:
@@ -246,7 +264,7 @@ def test_ci_workflow_runs_ci_run():
 def test_the_matrix_workflow_matches_tox_ini(matrix, tox):
     assert {"matrix", "gpu", "report"} <= matrix["jobs"].keys()
     problems = check_matrix(matrix, tox) + check_torch_index(matrix, tox) + check_gpu(matrix)
-    assert problems + check_uploads(matrix) + check_report(matrix) + check_triggers(matrix) == []
+    assert problems + check_uploads(matrix) + check_report(matrix) + check_triggers(matrix) + check_shards(matrix) == []
 
 
 def test_every_tox_env_writes_its_own_results_file(tox):
@@ -281,6 +299,8 @@ BREAKAGES = {  # name: (mutation, check, expected words in a problem)
     "results in subfolders": (lambda wf: _step("report", "actions/download-artifact")(wf)["with"].pop("merge-multiple"), check_report, "merge-multiple"),
     "report not uploaded": (lambda wf: _step("report", "actions/upload-artifact")(wf)["with"].update(path="reports/other.json"), check_report, "merged.json"),
     "html report not uploaded": (lambda wf: _step("report", "actions/upload-artifact")(wf)["with"].update(path="reports/merged.json"), check_report, "index.html"),
+    "a shard left out": (lambda wf: _job("matrix")(wf)["strategy"]["matrix"].update(shard=[1, 2, 3]), check_shards, "--shard"),
+    "shards write one file": (lambda wf: steps(_job("matrix")(wf))[-2].update(run="tox -e ${{ matrix.env }} -- --shard ${{ matrix.shard }}/2"), check_shards, "results files of their own"),
     "no nightly run": (lambda wf: wf["on"].pop("schedule"), check_triggers, "schedule"),
     "nightly not thorough": (lambda wf: wf["env"].update(HYPOTHESIS_PROFILE="ci"), check_triggers, "thorough"),
 }

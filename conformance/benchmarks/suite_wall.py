@@ -5,7 +5,7 @@ this machine, with the verdicts each run gave and what changed between them.
 
 Each checkout runs `python -m pytest conformance -n auto` with its own directory first on
 PYTHONPATH and its results in DIR/<n>.jsonl; then the table (wall seconds, verdicts, examples, the
-verdicts at defaults) and `conformance.merge` of the results files are printed.
+verdicts at defaults, peak memory per kind of process) and `conformance.merge` of the results files are printed.
 """
 
 from __future__ import annotations
@@ -19,14 +19,24 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from .peak_rss import Sampler
 
-def run(checkout: Path, results: Path, extra: list[str]) -> float:
+
+def run(checkout: Path, results: Path, extra: list[str]) -> tuple[float, str]:
+    """Wall seconds of one checkout's run, and its peak memory per kind of process."""
     env = {**os.environ, "PYTHONPATH": str(checkout), "TF_CPP_MIN_LOG_LEVEL": "3", "CONFORMANCE_ENV": checkout.name}
     cmd = [sys.executable, "-m", "pytest", "conformance", "-n", "auto", "-q", "-p", "no:randomly",
            "--results", str(results), "--no-report", *extra]
+    if not (checkout / "conformance" / "pytest_plugin.py").exists():
+        # A checkout from before the installed entry point registers its plugin in its conftest.
+        cmd[3:3] = ["-p", "no:keras-optimizer-conformance"]
     t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - t0
+    proc = subprocess.Popen(cmd, cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sampler = Sampler(proc.pid)
+    sampler.start()
+    proc.wait()
+    sampler.stop()
+    return time.perf_counter() - t0, sampler.summary()
 
 
 def summary(results: Path) -> dict[str, object]:
@@ -52,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     files = []
     for n, checkout in enumerate(args.checkouts):
         results = (args.out / f"{n}-{checkout.resolve().name}.jsonl").resolve()
-        seconds = run(checkout.resolve(), results, extra)
+        seconds, memory = run(checkout.resolve(), results, extra)
         files.append(results)
-        print(f"{checkout}: {seconds:.0f} s wall, {json.dumps(summary(results))}", flush=True)
+        print(f"{checkout}: {seconds:.0f} s wall, {json.dumps(summary(results))}; {memory}", flush=True)
     if len(files) > 1:
         subprocess.run([sys.executable, "-m", "conformance.merge", *map(str, files)], check=False)
     return 0

@@ -197,7 +197,8 @@ def forget_failures() -> None:
 
 
 @atexit.register
-def _stop_all() -> None:
+def stop_all() -> None:
+    """Stop every worker process (at exit, and when the tests of a module are done with them)."""
     for h in HOSTS.values():
         h.stop()
 

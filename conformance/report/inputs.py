@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import shards
 from ..merge import Run, UsageError, label_uniquely, read_run, results_files
 
 
@@ -36,6 +37,7 @@ def read_results(paths: list[Path], role: str = "results") -> Inputs:
             out.problems.append(f"{path}: no run_info line, so not a results file: left out")
             continue
         out.runs.append(run)
+    out.runs = shards.join(out.runs)
     label_uniquely(out.runs)
     out.problems += [f"{r.path}: {note}" for r in out.runs for note in r.notes]
     if not out.runs:
