@@ -172,18 +172,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _keep_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     """--shard K/N: deselect the tests of the other shards (the same partition on every process)."""
     k, n = shards.parse(config.getoption("shard"))
-    path = config.getoption("shard_durations")
-    stored = shards.read_durations(Path(path)) if path else (
-        shards.read_durations(shards.DEFAULT_DURATIONS) if shards.DEFAULT_DURATIONS.is_file() else {})
-
-    def key(item: pytest.Item) -> str:
-        found = _claim_of(item)
-        return shards.key_text(found[0].name, found[1].id) if found else item.nodeid
-
-    shard_of = shards.assign([key(i) for i in items], stored, n)
-    keep = [i for i in items if shard_of[key(i)] == k]
-    drop = [i for i in items if shard_of[key(i)] != k]
-    items[:] = keep
+    found = [_claim_of(i) for i in items]
+    keys = [shards.key_text(f[0].name, f[1].id) if f else i.nodeid for i, f in zip(items, found)]
+    shard_of = shards.assign(keys, shards.stored(config.getoption("shard_durations")), n)
+    drop = [i for i, key in zip(items, keys) if shard_of[key] != k]
+    items[:] = [i for i, key in zip(items, keys) if shard_of[key] == k]
     if drop:
         config.hook.pytest_deselected(items=drop)
 

@@ -68,6 +68,13 @@ def read_durations(path: Path) -> dict[str, float]:
     return out
 
 
+def stored(path: str | None) -> dict[str, float]:
+    """The durations to balance by: `path`'s, else the suite's own file, else none."""
+    if path:
+        return read_durations(Path(path))
+    return read_durations(DEFAULT_DURATIONS) if DEFAULT_DURATIONS.is_file() else {}
+
+
 def assign(keys: Sequence[Hashable], seconds: dict[Hashable, float], n: int) -> dict[Hashable, int]:
     """Shard (1..n) of each key: greedy longest-first over `seconds`, unknown keys at the median."""
     known = [seconds[k] for k in keys if k in seconds]
