@@ -4,7 +4,7 @@ merge results.
     keras-conformance run [PYTEST ARGS...]       the suite: pytest --pyargs conformance ...
     keras-conformance list [claims|optimizers] [--optimizer M:A] [--optimizer-spec M:A]
     keras-conformance report RESULTS... [-o FILE] ...   (python -m conformance.report)
-    keras-conformance merge RESULTS... [--out FILE] ... (python -m conformance.merge)
+    keras-conformance merge RESULTS... [--out FILE] ... (python -m conformance.records.merge)
 """
 
 from __future__ import annotations
@@ -30,15 +30,17 @@ def run(argv: list[str]) -> int:
 
 
 def list_(argv: list[str]) -> int:
-    from .catalogue import UsageError
+    from conformance.inputs.catalogue import UsageError
 
-    parser = argparse.ArgumentParser(prog="keras-conformance list", description="the claims and the optimizers, without running them")
+    parser = argparse.ArgumentParser(
+        prog="keras-conformance list", description="the claims and the optimizers, without running them"
+    )
     parser.add_argument("what", nargs="?", choices=("claims", "optimizers", "all"), default="all")
     parser.add_argument("--optimizer", action="append", default=[], metavar="MODULE:ATTR")
     parser.add_argument("--optimizer-spec", action="append", default=[], metavar="MODULE:ATTR")
     args = parser.parse_args(argv)
     sys.path.insert(0, os.getcwd())  # MODULE:ATTR from the current directory, as `python -m pytest` finds it
-    from . import listing
+    from conformance.tools import listing
 
     try:
         lines = listing.lines(args.what, args.optimizer, args.optimizer_spec)
@@ -59,7 +61,10 @@ def _module_main(name: str) -> Callable[[list[str]], int]:
 
 
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
-    "run": run, "list": list_, "report": _module_main("conformance.report.__main__"), "merge": _module_main("conformance.merge"),
+    "run": run,
+    "list": list_,
+    "report": _module_main("conformance.report.__main__"),
+    "merge": _module_main("conformance.records.merge"),
 }
 
 

@@ -62,7 +62,9 @@ class BranchFreeAccumulatingSGD(ReducingFirstSGD):
         due = ops.cast(ops.equal((self._iterations + 1) % self.every, 0), "float32")
         sums = [self.sums[self._get_variable_index(v)] for v in trainable_variables]
         totals = [ops.add(g, s) for g, s in zip(grads, sums)]
-        self._backend_update_step([ops.divide(t, self.every) for t in totals], trainable_variables, ops.multiply(self.learning_rate, due))
+        self._backend_update_step(
+            [ops.divide(t, self.every) for t in totals], trainable_variables, ops.multiply(self.learning_rate, due)
+        )
         kept = [ops.multiply(t, ops.cast(1.0 - due, t.dtype)) for t in totals]
         self._assign_replicated(sums, kept)
         self._iterations.assign_add(1)

@@ -15,9 +15,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from conformance.catalogue import Spec, fixed_spec, wrapper_spec
-from conformance.learning_rates import LearningRate
-from conformance.options import Options
+from conformance.inputs.catalogue import Spec, fixed_spec, wrapper_spec
+from conformance.inputs.learning_rates import LearningRate
+from conformance.inputs.options import Options
 
 
 class DriftingSGD(keras.optimizers.SGD):
@@ -35,7 +35,7 @@ class DoublingSGD(keras.optimizers.SGD):
 
 
 class ForgetfulSGD(keras.optimizers.SGD):
-    """Forgets its momentum before every step: state does not persist (seed 004)."""
+    """Forgets its momentum before every step: state does not persist (the state-persists question)."""
 
     def update_step(self, gradient, variable, learning_rate):
         m = self.momentums[self._get_variable_index(variable)]
@@ -250,7 +250,9 @@ class LossyLoad:
 
     def load_own_variables(self, store):
         last = str(len(self.variables) - 1)
-        super().load_own_variables({k: v for k, v in store.items() if k != last} | {last: ops.convert_to_numpy(self.variables[-1])})
+        super().load_own_variables(
+            {k: v for k, v in store.items() if k != last} | {last: ops.convert_to_numpy(self.variables[-1])}
+        )
 
 
 class LossyLoadSGD(LossyLoad, keras.optimizers.SGD):

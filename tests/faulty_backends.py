@@ -10,7 +10,7 @@ import keras
 from keras import ops
 
 from conformance import adapters
-from conformance.claims import CLAIMS
+from conformance.checks.claims import CLAIMS
 from tests.faulty import Fault, sgd
 
 SKEW = 1.001  # 0.1% longer steps: far beyond float32 rounding, invisible to a glance

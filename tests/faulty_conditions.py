@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from keras import ops
 
-from conformance import catalogue
+from conformance.inputs import catalogue
 from tests.faulty import ZeroSafeSGD
 
 

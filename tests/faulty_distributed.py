@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import keras
 
-from conformance.claims import CLAIMS
+from conformance.checks.claims import CLAIMS
 from tests.distributed_doubles import (
     BranchFreeAccumulatingSGD,
     IgnoringSkipSGD,

@@ -17,8 +17,8 @@ from typing import Any, Iterator
 import keras
 from keras import ops
 
-from conformance.catalogue import user_spec, wrapper_spec
-from conformance.options import Options
+from conformance.inputs.catalogue import user_spec, wrapper_spec
+from conformance.inputs.options import Options
 from tests.faulty import Fault, LossyLoad, SkipsDecayOnZeroGradient, keras_base, loss_scaled, sgd, spec
 
 # Keeps Keras's epsilon inside the square root invisible in float32: the smallest drawn nonzero
@@ -65,7 +65,8 @@ class Forgetting:
 
 
 class Amnesiac:
-    """Mixin: zeroes its first moment before every step, so that state does not persist (seed 004)."""
+    """Mixin: zeroes its first moment before every step, so that state does not persist (the
+    state-persists question)."""
 
     def update_step(self, gradient, variable, learning_rate):
         m = self._momentums[self._get_variable_index(variable)]
@@ -112,7 +113,7 @@ class DrawnAdam(keras.optimizers.Adam):
 
 
 class ForgetfulAdam(Amnesiac, keras.optimizers.Adam):
-    """Resets its first moment m on every step: state does not persist (seed 004)."""
+    """Resets its first moment m on every step: state does not persist (the state-persists question)."""
 
 
 class LossyLoadAdam(LossyLoad, keras.optimizers.Adam):
@@ -231,7 +232,7 @@ class SwappedBetasLion(Misreading, keras.optimizers.Lion):
 
 
 class ForgetfulLion(Amnesiac, keras.optimizers.Lion):
-    """Resets its momentum on every step: state does not persist (seed 004)."""
+    """Resets its momentum on every step: state does not persist (the state-persists question)."""
 
 
 class ForgetfulConfigLion(Forgetting, keras.optimizers.Lion):

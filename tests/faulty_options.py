@@ -8,7 +8,7 @@ import math
 import keras
 from keras import ops
 
-from conformance import arguments
+from conformance.inputs import arguments
 from tests.faulty import (
     MOMENTUM,
     CarryOverSGD,
@@ -303,7 +303,14 @@ def option_faults() -> list[Fault]:
         Fault("arguments.valid.edges", sgd(EdgeShySGD), sgd(AccumulateOnceSGD)),
         *(
             Fault(f"arguments.rejects.{kind}", late, validating)
-            for kind in ("learning_rate", "out_of_range", "base_option", "several_clipping_options", "unknown_keyword", "wrong_type")
+            for kind in (
+                "learning_rate",
+                "out_of_range",
+                "base_option",
+                "several_clipping_options",
+                "unknown_keyword",
+                "wrong_type",
+            )
         ),
         Fault("config.serialize_roundtrip", sgd(ForgetfulConfigSGD, MOMENTUM), plain),
         Fault("config.get_by_config", sgd(ForgetfulConfigSGD, MOMENTUM), plain),

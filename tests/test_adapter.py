@@ -1,15 +1,56 @@
-"""The Keras 3 adapter and the pairing of reference state with Keras state."""
+"""The adapter interface and its implementations, the Keras 3 adapter, and the pairing of
+reference state with Keras state."""
+
+import ast
+import importlib.util
+import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conformance import pairing
-from conformance.adapters import current
-from conformance.errors import OptimizerRaised
-from conformance.reference import adafactor, adam, options
-from conformance.options import Options
+from conformance.adapters import IMPLEMENTATIONS, current, interface
+from conformance.checks import pairing
+from conformance.core.errors import OptimizerRaised
+from conformance.inputs.options import Options
+from conformance.reference import adafactor, adam, base_options
 
 a = current()
+
+
+def _defined_names(module: str) -> set[str]:
+    """The names a module defines at its top level, read from its source (no import: Keras 2's
+    adapter needs tf-keras, which this environment may lack)."""
+    tree = ast.parse(Path(importlib.util.find_spec(module).origin).read_text())
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(x.asname or x.name).split(".")[0] for x in node.names}
+    return names
+
+
+@pytest.mark.parametrize("generation", sorted(IMPLEMENTATIONS))
+def test_every_implementation_defines_the_whole_interface(generation):
+    missing = sorted(set(interface.members()) - _defined_names(IMPLEMENTATIONS[generation]))
+    assert not missing, f"{IMPLEMENTATIONS[generation]} lacks {missing}"
+
+
+def test_the_installed_implementation_matches_the_interface():
+    assert interface.problems(a) == []
+
+
+def test_an_incomplete_implementation_is_caught():
+    fake = types.ModuleType("fake")
+    vars(fake).update({n: getattr(a, n) for n in interface.members()})
+    del fake.state
+    fake.build = lambda optimizer, variables: None  # other parameter names than the interface's
+    assert interface.problems(fake) == [
+        "build: parameters (optimizer, variables), the interface's are (opt, vars_)", "state: missing"]
 
 
 def test_exports_every_optimizer_class():
@@ -52,7 +93,7 @@ def test_pairing_by_name_including_unsuffixed_factors():
     vs = a.variables([np.ones((3, 4)), np.ones((2,))], "float32")
     a.build(opt, vs)
     state = a.state(opt)
-    ref = options.init(adafactor, {}, Options(), a.values(vs))
+    ref = base_options.init(adafactor, {}, Options(), a.values(vs))
     mapping, missing = pairing.pair(adafactor, ref, state)
     assert not missing
     assert state[mapping[(0, "r")]].shape == (3,) and state[mapping[(0, "c")]].shape == (4,)
@@ -63,7 +104,7 @@ def test_pairing_reports_a_slot_keras_lacks():
     opt = a.keras_module.optimizers.SGD()  # no momentum: no state variable
     vs = a.variables([np.ones((2,))], "float32")
     a.build(opt, vs)
-    ref = options.init(adam, {}, Options(), a.values(vs))
+    ref = base_options.init(adam, {}, Options(), a.values(vs))
     _, missing = pairing.pair(adam, ref, a.state(opt))
     assert missing == ["v0_momentum", "v0_velocity"]
 

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from conformance import catalogue, lifecycle, anchors, trajectory
-from conformance.errors import ClaimFailed
-from conformance.strategies import FLOAT32, cases
+from conformance.checks import lifecycle, trajectory
+from conformance.core.errors import ClaimFailed
+from conformance.inputs import anchors, catalogue
+from conformance.inputs.strategies import FLOAT32, cases
 from tests.faulty import sgd
 
 
@@ -94,10 +95,19 @@ def test_the_update_rule_claims_carry_the_anchors_and_the_costly_ones_the_first(
     from conformance.scenarios import test_distributed, test_independent, test_reference, test_zero_grad
 
     def anchored(test) -> list[int]:
-        return sorted(e.kwargs["data"].index for e in getattr(test, "hypothesis_explicit_examples", []) if isinstance(e.kwargs["data"], anchors.AnchorData))
+        return sorted(
+            e.kwargs["data"].index
+            for e in getattr(test, "hypothesis_explicit_examples", [])
+            if isinstance(e.kwargs["data"], anchors.AnchorData)
+        )
 
-    for test in (test_reference.test_trajectory, test_reference.test_trajectory_float64, test_reference.test_trajectory_low_precision,
-                 test_independent.test_torch, test_independent.test_optax):
+    for test in (
+        test_reference.test_trajectory,
+        test_reference.test_trajectory_float64,
+        test_reference.test_trajectory_low_precision,
+        test_independent.test_torch,
+        test_independent.test_optax,
+    ):
         assert anchored(test) == list(range(anchors.MOST))
     # claims too costly for corners check the first anchor (claims.claim)
     assert anchored(test_distributed.test_mirrored_unbuilt_compiled) == list(range(anchors.COSTLY))

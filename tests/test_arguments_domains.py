@@ -5,10 +5,10 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import arguments, optimizers
-from conformance.arguments import Domain
+from conformance.inputs import arguments, registry
+from conformance.inputs.arguments import Domain
 
-OWN = [s.arguments for s in optimizers.builtin().values()]
+OWN = [s.arguments for s in registry.builtin().values()]
 DOMAINS = sorted({d for t in [arguments.BASE, *OWN] for d in t.values()}, key=repr)
 
 
@@ -26,7 +26,11 @@ def test_valid_values_are_inside(dv):
     assert inside(d, v), (d, v)
 
 
-@given(st.sampled_from([d for d in DOMAINS if d.invalid() is not None]).flatmap(lambda d: st.tuples(st.just(d), d.invalid())))
+@given(
+    st.sampled_from([d for d in DOMAINS if d.invalid() is not None]).flatmap(
+        lambda d: st.tuples(st.just(d), d.invalid())
+    )
+)
 def test_invalid_values_are_outside(dv):
     d, v = dv
     assert not inside(d, v), (d, v)

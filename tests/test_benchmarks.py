@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance import optimizers, tolerance
 from conformance.benchmarks import baselines, numpy_steps
+from conformance.core import tolerance
+from conformance.inputs import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 3
@@ -26,7 +27,7 @@ def worst_excess(rule: str, impl: type[numpy_steps.Step], lr: float) -> tuple[fl
     rng = np.random.default_rng(7)
     w0 = [rng.standard_normal((5, 3)).astype(np.float32), rng.standard_normal(4).astype(np.float32)]
     grads = [[(0.5 * rng.standard_normal(w.shape)).astype(np.float32) for w in w0] for _ in range(STEPS)]
-    module = optimizers.record(rule).reference
+    module = registry.record(rule).reference
     hp = dict(module.DEFAULTS)
     ws = [w.copy() for w in w0]
     fast = impl(ws, lr, hp)
@@ -41,18 +42,20 @@ def worst_excess(rule: str, impl: type[numpy_steps.Step], lr: float) -> tuple[fl
 
 # AdamW's reference is Adam's rule (its decoupled decay is the base weight_decay option):
 # test_adamw_decay_is_decoupled checks what it adds.
-@pytest.mark.parametrize("rule", sorted(set(optimizers.with_field("numpy_step")) - {"AdamW"}))
+@pytest.mark.parametrize("rule", sorted(set(registry.with_field("numpy_step")) - {"AdamW"}))
 def test_numpy_step_follows_the_reference_in_float32(rule):
-    impl = optimizers.record(rule).numpy_step
+    impl = registry.record(rule).numpy_step
     excess, dtype = worst_excess(rule, impl, LR.get(rule, 0.001))
     assert dtype == np.float32, "the baseline was promoted out of float32"
-    assert excess <= 1.0, f"{rule}: numpy float32 step differs from the reference by {excess:.3g}x the float32 tolerance"
+    assert excess <= 1.0, (
+        f"{rule}: numpy float32 step differs from the reference by {excess:.3g}x the float32 tolerance"
+    )
 
 
 def test_adamw_decay_is_decoupled():
     w = [np.full(3, 2.0, np.float32)]
     g = [np.zeros(3, np.float32)]
-    adamw = numpy_steps.AdamW(w, 0.001, optimizers.record("AdamW").reference.DEFAULTS)
+    adamw = numpy_steps.AdamW(w, 0.001, registry.record("AdamW").reference.DEFAULTS)
     adamw.step(w, g)  # zero gradient: only the decay moves the weights
     assert np.allclose(w[0], 2.0 * (1 - 0.001 * 0.004), rtol=1e-7, atol=0)
 
@@ -85,34 +88,48 @@ def test_rounds_fill_the_budget_within_bounds():
 def run_pytest(*args: str) -> subprocess.CompletedProcess:
     # Without this run's xdist variables: pytest-benchmark disables timing inside an xdist worker.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
-    return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *args], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env
+    )
 
 
 def test_the_conformance_run_never_collects_the_benchmarks(tmp_path):
     r = run_pytest("conformance", "--collect-only", "-q", "--results", str(tmp_path / "r.jsonl"), "--no-report")
     assert r.returncode == 0 and "test_step[" not in r.stdout and "tests collected" in r.stdout
-    r = run_pytest("conformance/benchmarks", "--collect-only", "-q", "-k", "SGD", "--results", str(tmp_path / "b.jsonl"))
+    r = run_pytest(
+        "conformance/benchmarks", "--collect-only", "-q", "-k", "SGD", "--results", str(tmp_path / "b.jsonl")
+    )
     assert r.returncode == 0 and "test_step[SGD-large-eager]" in r.stdout
     assert not (tmp_path / "b.jsonl").exists()  # a benchmarks-only run writes no results file
 
 
 def test_a_benchmark_records_its_baselines_and_environment(tmp_path):
     out = tmp_path / "not-yet" / "b.json"  # its folder is made at the start, not found missing at the end
-    r = run_pytest("conformance/benchmarks", "-q", "-k", "test_step and SGD-large-eager", "-p", "no:randomly", f"--benchmark-json={out}")
+    r = run_pytest(
+        "conformance/benchmarks",
+        "-q",
+        "-k",
+        "test_step and SGD-large-eager",
+        "-p",
+        "no:randomly",
+        f"--benchmark-json={out}",
+    )
     assert r.returncode == 0, r.stdout[-3000:]
     data = json.loads(out.read_text())
     assert data["machine_info"]["conformance"]["keras"] and data["machine_info"]["conformance"]["device"] == "cpu"
     (b,) = data["benchmarks"]
     info = b["extra_info"]
     assert info["optimizer"] == "SGD" and info["regime"] == "large/eager" and info["values"] == 2048 * 2048
-    assert info["bytes"] == 3 * 4 * 2048 * 2048 + 2 * 8 + 2 * 4  # weights, gradients; the iteration and learning-rate scalars
+    assert (
+        info["bytes"] == 3 * 4 * 2048 * 2048 + 2 * 8 + 2 * 4
+    )  # weights, gradients; the iteration and learning-rate scalars
     assert info["roofline_ratio"] == pytest.approx(b["stats"]["min"] / info["roofline_s"])
     assert info["numpy_ratio"] == pytest.approx(b["stats"]["min"] / info["numpy_s"])
     assert b["stats"]["rounds"] >= baselines.MIN_ROUNDS
 
 
 def test_spread_reports_the_differences_of_the_minimum(tmp_path, capsys):
-    from conformance.benchmarks import spread
+    from conformance.tools import spread
 
     def save(name: str, times: dict[str, float]) -> Path:
         path = tmp_path / name
@@ -124,4 +141,6 @@ def test_spread_reports_the_differences_of_the_minimum(tmp_path, capsys):
     assert spread.main([str(a), str(b)]) == 0
     out = capsys.readouterr().out
     assert "+25.0%" in out and "x " not in out.split("\n")[0]
-    assert "2 benchmarks in both: median |difference of min| 13.5%, largest 25.0%, 1 beyond 5%; only in one file: 2" in out
+    assert (
+        "2 benchmarks in both: median |difference of min| 13.5%, largest 25.0%, 1 beyond 5%; only in one file: 2" in out
+    )

@@ -28,12 +28,18 @@ def records(path: Path) -> tuple[dict, list[dict]]:
 
 
 def layouts(path: Path) -> dict[str, dict]:
-    return {x["layout"]["optimizer"]: x["layout"] for x in map(json.loads, path.read_text().splitlines()) if "layout" in x}
+    return {
+        x["layout"]["optimizer"]: x["layout"] for x in map(json.loads, path.read_text().splitlines()) if "layout" in x
+    }
 
 
 @pytest.mark.parametrize(
     "value, message",
-    [("no_such_module_xyz:Opt", "cannot import"), ("builtins:dict", "is not a subclass"), ("Adam", "expected MODULE:ATTR")],
+    [
+        ("no_such_module_xyz:Opt", "cannot import"),
+        ("builtins:dict", "is not a subclass"),
+        ("Adam", "expected MODULE:ATTR"),
+    ],
 )
 def test_bad_optimizer_is_a_one_line_usage_error(value, message, tmp_path):
     r = suite("conformance", "--optimizer", value, "--results", str(tmp_path / "r.jsonl"), tmp_path=tmp_path)
@@ -47,7 +53,16 @@ def test_a_failing_claim_is_recorded_with_a_runnable_reproducer(tmp_path):
     r = suite(TRAJECTORY, "--optimizer", FAULTY, "--results", str(results), tmp_path=tmp_path)
     assert r.returncode == 1, r.stdout[-3000:]
     info, recs = records(results)
-    for key in ("python", "keras", "backend", "tensorflow", "devices", "suite_version", "hypothesis_profile", "started"):
+    for key in (
+        "python",
+        "keras",
+        "backend",
+        "tensorflow",
+        "devices",
+        "suite_version",
+        "hypothesis_profile",
+        "started",
+    ):
         assert key in info, key
     assert info["hypothesis_profile"] == "ci"
     layout = layouts(results)
@@ -61,7 +76,9 @@ def test_a_failing_claim_is_recorded_with_a_runnable_reproducer(tmp_path):
     # the first failing example: a anchor (explicit, "Draw (case)") or a random one ("Draw 1 (case)")
     assert "reference" in rec["message"] and re.search(r"Draw 1? ?\(case\): Case\(", rec["counterexample"])
     assert "conformance verdicts" in r.stdout and "reference.trajectory" in r.stdout
-    repro = subprocess.run([sys.executable, "-c", rec["reproducer"]], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+    repro = subprocess.run(
+        [sys.executable, "-c", rec["reproducer"]], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300
+    )
     assert repro.returncode == 0, repro.stderr[-2000:]
     assert "weights:" in repro.stdout and "iterations: " in repro.stdout
 
@@ -87,11 +104,24 @@ kind = "documented"
 """
     )
     results = tmp_path / "r.jsonl"
-    r = suite(TRAJECTORY, BUILD, "--optimizer", FAULTY, "--results", str(results), "--expectations", str(expectations), tmp_path=tmp_path)
+    r = suite(
+        TRAJECTORY,
+        BUILD,
+        "--optimizer",
+        FAULTY,
+        "--results",
+        str(results),
+        "--expectations",
+        str(expectations),
+        tmp_path=tmp_path,
+    )
     assert r.returncode == 0, r.stdout[-3000:]
     verdicts = {rec["claim"]: rec for rec in records(results)[1]}
     assert verdicts["reference.trajectory"]["verdict"] == "deviation"
-    assert (verdicts["reference.trajectory"]["kind"], verdicts["reference.trajectory"]["upstream"]) == ("bug", "none found")
+    assert (verdicts["reference.trajectory"]["kind"], verdicts["reference.trajectory"]["upstream"]) == (
+        "bug",
+        "none found",
+    )
     assert "deviations per kind ((optimizer, claim) pairs, in any condition): bug 1" in r.stdout
     assert verdicts["build.equals_lazy"]["verdict"] == "pass" and verdicts["build.equals_lazy"]["expected"] == "fail"
     assert "STALE" in r.stdout and "declared but not true" in r.stdout
@@ -100,5 +130,14 @@ kind = "documented"
 def test_a_malformed_expectations_file_is_a_usage_error(tmp_path):
     bad = tmp_path / "e.toml"
     bad.write_text("[[deviation]]\noptimizer = 'Adam'\n")
-    r = suite(BUILD, "--optimizer", FAULTY, "--expectations", str(bad), "--results", str(tmp_path / "r.jsonl"), tmp_path=tmp_path)
+    r = suite(
+        BUILD,
+        "--optimizer",
+        FAULTY,
+        "--expectations",
+        str(bad),
+        "--results",
+        str(tmp_path / "r.jsonl"),
+        tmp_path=tmp_path,
+    )
     assert r.returncode == 4 and "lacks ['claim', 'kind', 'reason']" in r.stderr

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import conditions, expectations, verdicts
-from conformance.errors import ClaimFailed
-from conformance.expectations import Deviation
-from conformance.running import Outcome, run_claim
+from conformance.core import verdicts
+from conformance.core.errors import ClaimFailed
+from conformance.core.running import Outcome, run_claim
+from conformance.inputs import conditions
+from conformance.records import expectations
+from conformance.records.expectations import Deviation
 from conformance.scenarios import test_zero_grad
 from tests.faulty import ZeroSafeSGD
 from tests.faulty_conditions import ShrinksAtDefaultsSGD, ShrinksWithClipnormSGD, user
@@ -59,7 +61,14 @@ def _failed(condition: str, message: str = "a zero-gradient step changed the wei
 
 def test_a_deviation_declared_for_one_condition_never_excuses_another():
     dev = Deviation("SGD", "c", "weight decay shrinks the weights", "documented", conditions=("weight_decay",))
-    rec = verdicts.record([_failed("defaults"), _failed("weight_decay"), Outcome("drawn", None)], "SGD", "c", [dev], "3.15.1", "tensorflow")
+    rec = verdicts.record(
+        [_failed("defaults"), _failed("weight_decay"), Outcome("drawn", None)],
+        "SGD",
+        "c",
+        [dev],
+        "3.15.1",
+        "tensorflow",
+    )
     assert rec["conditions"]["weight_decay"]["verdict"] == "deviation"
     assert rec["conditions"]["weight_decay"]["kind"] == "documented"
     assert rec["conditions"]["defaults"]["verdict"] == "fail"
@@ -69,10 +78,28 @@ def test_a_deviation_declared_for_one_condition_never_excuses_another():
 
 def test_the_record_is_the_worst_condition_and_says_which():
     dev = Deviation("SGD", "c", "documented behaviour", "bug", upstream="none found")
-    rec = verdicts.record([Outcome("defaults", None), _failed("clipnorm"), Outcome("drawn", None)], "SGD", "c", [dev], "3.15.1", "tensorflow")
-    assert (rec["verdict"], rec["condition"], rec["kind"], rec["upstream"]) == ("deviation", "clipnorm", "bug", "none found")
+    rec = verdicts.record(
+        [Outcome("defaults", None), _failed("clipnorm"), Outcome("drawn", None)],
+        "SGD",
+        "c",
+        [dev],
+        "3.15.1",
+        "tensorflow",
+    )
+    assert (rec["verdict"], rec["condition"], rec["kind"], rec["upstream"]) == (
+        "deviation",
+        "clipnorm",
+        "bug",
+        "none found",
+    )
     assert rec["reproducer"] == "print(1)" and rec["conditions"]["defaults"] == {
-        "verdict": "pass", "expected": "pass", "message": "", "dtype": None, "examples": 0, "duration_s": 0.0}
+        "verdict": "pass",
+        "expected": "pass",
+        "message": "",
+        "dtype": None,
+        "examples": 0,
+        "duration_s": 0.0,
+    }
 
 
 def test_an_unconditional_entry_is_stale_only_when_none_of_its_conditions_failed():
@@ -80,20 +107,30 @@ def test_an_unconditional_entry_is_stale_only_when_none_of_its_conditions_failed
     named = Deviation("SGD", "d", "fails with weight decay", "documented", conditions=("weight_decay",))
     one = [Outcome("defaults", None), _failed("weight_decay")]
     assert verdicts.record(one, "SGD", "c", [every], "3.15.1", "tensorflow")["stale"] == ""
-    assert verdicts.record([Outcome("defaults", None)], "SGD", "c", [every], "3.15.1", "tensorflow")["stale"] == "always fails"
-    assert verdicts.record([_failed("defaults"), Outcome("weight_decay", None)], "SGD", "d", [named], "3.15.1",
-                           "tensorflow")["stale"] == "fails with weight decay"
+    assert (
+        verdicts.record([Outcome("defaults", None)], "SGD", "c", [every], "3.15.1", "tensorflow")["stale"]
+        == "always fails"
+    )
+    assert (
+        verdicts.record(
+            [_failed("defaults"), Outcome("weight_decay", None)], "SGD", "d", [named], "3.15.1", "tensorflow"
+        )["stale"]
+        == "fails with weight decay"
+    )
 
 
-@pytest.mark.parametrize("entry, problem", [
-    ('kind = "feature"', "kind 'feature' is not one of bug, documented, design, environment"),
-    ('kind = "bug"', "a bug needs upstream"),
-    ('kind = "design"\nupstream = "none found"', "a design deviation needs upstream = the link"),
-    ('kind = "documented"\nupstream = "see the docs"', "is neither an http(s) link"),
-    ('kind = "documented"\nconditions = ["weightdecay"]', "unknown conditions ['weightdecay']"),
-    ('kind = "documented"\ncondition = ["defaults"]', "unknown key 'condition'"),
-    ('upstream = "none found"', "lacks ['kind']"),
-])
+@pytest.mark.parametrize(
+    "entry, problem",
+    [
+        ('kind = "feature"', "kind 'feature' is not one of bug, documented, design, environment"),
+        ('kind = "bug"', "a bug needs upstream"),
+        ('kind = "design"\nupstream = "none found"', "a design deviation needs upstream = the link"),
+        ('kind = "documented"\nupstream = "see the docs"', "is neither an http(s) link"),
+        ('kind = "documented"\nconditions = ["weightdecay"]', "unknown conditions ['weightdecay']"),
+        ('kind = "documented"\ncondition = ["defaults"]', "unknown key 'condition'"),
+        ('upstream = "none found"', "lacks ['kind']"),
+    ],
+)
 def test_an_entry_that_is_not_well_formed_is_refused_when_loaded(tmp_path, entry, problem):
     path = tmp_path / "expectations.toml"
     path.write_text(f'[[deviation]]\noptimizer = "SGD"\nclaim = "c"\nreason = "r"\n{entry}\n')

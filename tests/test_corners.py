@@ -7,8 +7,8 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from conformance import catalogue, corners, strategies
-from conformance.claims import _draws_data
+from conformance.checks.claims import _draws_data
+from conformance.inputs import catalogue, corners, strategies
 
 # A fault that shows only for one branch of a five-way choice together with a float at the top of
 # its range: the shape of "a callable learning rate" or "the largest weight decay".

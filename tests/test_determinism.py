@@ -16,8 +16,14 @@ import pytest
 
 from .suite_runs import run_suite
 
-SLICE = ["conformance/scenarios/test_lifecycle.py", "conformance/scenarios/test_zero_grad.py", "conformance/scenarios/test_state.py",
-         "conformance/scenarios/test_reset.py", "-k", "SGD or Nadam"]
+SLICE = [
+    "conformance/scenarios/test_lifecycle.py",
+    "conformance/scenarios/test_zero_grad.py",
+    "conformance/scenarios/test_state.py",
+    "conformance/scenarios/test_reset.py",
+    "-k",
+    "SGD or Nadam",
+]
 
 
 def verdicts(path: Path) -> dict[tuple[str, str], str]:
@@ -33,7 +39,11 @@ def verdicts(path: Path) -> dict[tuple[str, str], str]:
 
 
 def differences(a: dict, b: dict) -> list[str]:
-    return [f"{k[0]} / {k[1]}: {a.get(k, 'absent')} vs {b.get(k, 'absent')}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    return [
+        f"{k[0]} / {k[1]}: {a.get(k, 'absent')} vs {b.get(k, 'absent')}"
+        for k in sorted(set(a) | set(b))
+        if a.get(k) != b.get(k)
+    ]
 
 
 def test_differences_name_each_disagreement():
@@ -48,8 +58,14 @@ def two_runs(tmp_path_factory) -> tuple[dict, dict]:
     for seed, order in ((1, []), (2, ["--shuffle", "3"])):
         where = tmp_path_factory.mktemp(f"determinism{seed}")
         path = where / "results.jsonl"
-        done = run_suite(*SLICE, f"--hypothesis-seed={seed}", *order, f"--results={path}", profile="dev",
-                         env={"HYPOTHESIS_STORAGE_DIRECTORY": str(where / "hypothesis")})
+        done = run_suite(
+            *SLICE,
+            f"--hypothesis-seed={seed}",
+            *order,
+            f"--results={path}",
+            profile="dev",
+            env={"HYPOTHESIS_STORAGE_DIRECTORY": str(where / "hypothesis")},
+        )
         assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
         out.append(verdicts(path))
     return out[0], out[1]
@@ -67,7 +83,7 @@ def test_costly_claims_take_their_examples_from_the_claim_not_the_seed(profile, 
     # two to five examples: a seed would decide whether a rare case is drawn, so dev and ci fix them
     from hypothesis import settings
 
-    from conformance import profiles
+    from conformance.core import profiles
 
     before = settings._current_profile  # noqa: SLF001 - restored below
     settings.load_profile(profile)
@@ -83,11 +99,9 @@ def test_costly_claims_take_their_examples_from_the_claim_not_the_seed(profile, 
 def test_draws_take_no_constants_from_the_loaded_modules():
     # hypothesis's pool of constants from local modules grows as modules are imported, so the tests
     # a worker ran before a claim would change its examples
-    from hypothesis.internal.conjecture import providers
-
-    from conformance import profiles
+    from conformance.core import hypothesis_hooks, profiles
 
     profiles.without_local_constants()
-    import conformance.anchors  # noqa: F401 - a module full of float constants
+    import conformance.inputs.anchors  # noqa: F401 - a module full of float constants
 
-    assert len(providers._get_local_constants()) == 0  # noqa: SLF001
+    assert len(hypothesis_hooks.local_constants()) == 0

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.distributed import host
-from conformance.errors import Unsupported
 from conformance.adapters import current
-from conformance.strategies import SIGNIFICANT_BITS, array, exact_sum_grid
+from conformance.core.errors import Unsupported
+from conformance.distributed import host
+from conformance.inputs.strategies import SIGNIFICANT_BITS, array, exact_sum_grid
 
 JOB = {"job": "replicas", "spec": "SGD", "imports": "", "dtype": "float32", "weights": [np.ones(2)],
        "replica_grads": [[[np.array([1.0, 2.0])], [np.array([0.5, -1.0])]]], "n": 2, "built": True, "compiled": False}
@@ -27,7 +27,10 @@ def mirrored(monkeypatch):
 
 
 def test_a_hanging_worker_is_an_error_with_its_output_and_the_next_test_starts_afresh(mirrored):
-    hang = {**JOB, "code": "print('about to hang', flush=True) or __import__('time').sleep(600) or keras.optimizers.SGD()"}
+    hang = {
+        **JOB,
+        "code": "print('about to hang', flush=True) or __import__('time').sleep(600) or keras.optimizers.SGD()",
+    }
     with pytest.raises(host.WorkerFailed, match=r"(?s)did not answer within 6 s.*about to hang"):
         mirrored.request(hang)
     with pytest.raises(host.WorkerFailed):  # the same test: at once, not after another timeout
@@ -74,7 +77,11 @@ def test_a_mirrored_reproducer_runs_standalone_and_shows_the_difference(tmp_path
 
     from conformance.distributed import scripts
 
-    job = {**JOB, "imports": "from tests.distributed_doubles import ReplicaScaledSGD", "code": "ReplicaScaledSGD(learning_rate=0.5)"}
+    job = {
+        **JOB,
+        "imports": "from tests.distributed_doubles import ReplicaScaledSGD",
+        "code": "ReplicaScaledSGD(learning_rate=0.5)",
+    }
     path = tmp_path / "repro.py"
     path.write_text(scripts.tf_steps(job, "mirrored", compiled=True, steps=1))
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -83,4 +90,6 @@ def test_a_mirrored_reproducer_runs_standalone_and_shows_the_difference(tmp_path
     one = re.search(r"^one device v0 \[([^\]]*)\]", out, re.M)
     assert replicated and one, out
     # The learning rate doubled on 2 replicas: 1 - 2 * 0.5 * 1.5 = -0.5 against 1 - 0.5 * 1.5 = 0.25.
-    assert np.fromstring(replicated.group(1), sep=",")[0] == -0.5 and np.fromstring(one.group(1), sep=" ")[0] == 0.25, out
+    assert np.fromstring(replicated.group(1), sep=",")[0] == -0.5 and np.fromstring(one.group(1), sep=" ")[0] == 0.25, (
+        out
+    )

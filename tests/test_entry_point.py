@@ -20,7 +20,7 @@ from hypothesis import settings
 
 def test_untouched():
     assert settings.default.max_examples == 100  # no profile of the suite loaded
-    assert "keras" not in sys.modules and "conformance.plugin" not in sys.modules
+    assert "keras" not in sys.modules and "conformance.harness.plugin" not in sys.modules
 '''
 
 
@@ -42,18 +42,23 @@ def test_pyargs_runs_the_suite_from_another_directory_on_a_users_optimizer(tmp_p
     assert "DeprecationWarning" not in r.stdout + r.stderr
     lines = [json.loads(x) for x in (tmp_path / "reports" / "results.jsonl").read_text().splitlines()]
     verdicts = [x for x in lines if "verdict" in x]
-    assert [(x["optimizer"], x["claim"]) for x in verdicts] == [("momentum_sgd:MomentumSGD", "zero_grad.weights_unchanged")]
+    assert [(x["optimizer"], x["claim"]) for x in verdicts] == [
+        ("momentum_sgd:MomentumSGD", "zero_grad.weights_unchanged")
+    ]
     assert verdicts[0]["conditions"]["defaults"]["verdict"] == "pass" and verdicts[0]["parents"] == ["Optimizer"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--hypothesis-profile", "nosuch"], "--hypothesis-profile 'nosuch': no such profile"),
-    (["--results", "."], "is a folder"),
-    (["--claim-timeout", "-1"], "--claim-timeout -1: must be 0 or more"),
-    (["--shrink-budget", "-3"], "--shrink-budget -3: must be 0 or more"),
-    (["--optimizer", "m:A", "--optimizer", "m:A"], "--optimizer 'm:A' is given twice"),
-    (["--optimizer", "tests.user_optimizers:MissingArgSGD"], "requires momentum_required"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--hypothesis-profile", "nosuch"], "--hypothesis-profile 'nosuch': no such profile"),
+        (["--results", "."], "is a folder"),
+        (["--claim-timeout", "-1"], "--claim-timeout -1: must be 0 or more"),
+        (["--shrink-budget", "-3"], "--shrink-budget -3: must be 0 or more"),
+        (["--optimizer", "m:A", "--optimizer", "m:A"], "--optimizer 'm:A' is given twice"),
+        (["--optimizer", "tests.user_optimizers:MissingArgSGD"], "requires momentum_required"),
+    ],
+)
 def test_a_bad_value_is_a_one_line_usage_error(args, message, tmp_path):
     r = run("-m", "pytest", "--pyargs", "conformance", *args, "-q", cwd=tmp_path)
     errors = [x for x in r.stderr.splitlines() if x.startswith("ERROR")]
@@ -62,11 +67,19 @@ def test_a_bad_value_is_a_one_line_usage_error(args, message, tmp_path):
 
 
 def test_the_command_lists_claims_and_optimizers_with_their_spec_status(tmp_path):
-    r = run("-m", "conformance", "list", "--optimizer", "momentum_sgd:MomentumSGD",
-            "--optimizer-spec", "momentum_sgd.spec:SPEC", cwd=tmp_path)
+    r = run(
+        "-m",
+        "conformance",
+        "list",
+        "--optimizer",
+        "momentum_sgd:MomentumSGD",
+        "--optimizer-spec",
+        "momentum_sgd.spec:SPEC",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     out = r.stdout
-    assert "zero_grad.weights_unchanged" in out and "source: seed 000" in out
+    assert "zero_grad.weights_unchanged" in out and "source: Q&A: 'How can I initialize" in out
     lines = {x.split()[0]: x for x in out.splitlines() if x.startswith("  ") and len(x.split()) > 2}
     assert "no spec" in lines["momentum_sgd:MomentumSGD"] and "reference" in lines["MomentumSGD"]
     assert "reference, torch, optax" in lines["Adam"]
@@ -75,8 +88,20 @@ def test_the_command_lists_claims_and_optimizers_with_their_spec_status(tmp_path
 
 
 def test_the_run_command_is_pytest_on_the_installed_package(tmp_path):
-    r = run("-m", "conformance", "run", "-p", "no:randomly", "-k", "zero_grad.weights_unchanged-SGD",
-            "--hypothesis-profile=ci", "--no-report", "--results", "r.jsonl", cwd=tmp_path)
+    r = run(
+        "-m",
+        "conformance",
+        "run",
+        "-p",
+        "no:randomly",
+        "-k",
+        "zero_grad.weights_unchanged-SGD",
+        "--hypothesis-profile=ci",
+        "--no-report",
+        "--results",
+        "r.jsonl",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "Warning" not in r.stdout + r.stderr  # not even pytest's about modules imported before it
     lines = (tmp_path / "r.jsonl").read_text().splitlines()

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance import equivalence
 from conformance.adapters import current
-from conformance.errors import ClaimFailed
-from conformance.running import run_claim
+from conformance.checks import equivalence
+from conformance.core.errors import ClaimFailed
+from conformance.core.running import run_claim
 from conformance.scenarios import test_weight_decay
 from tests import faulty_options
 from tests.faulty import sgd
@@ -34,7 +34,9 @@ def test_forced_values_pair_by_name_and_shape_in_order():
 
 def test_a_caught_fault_prints_a_reproducer_that_runs(tmp_path):
     with pytest.raises(ClaimFailed) as e:
-        run_claim(test_weight_decay.test_exclude_from_weight_decay_var_names, spec=sgd(faulty_options.IgnoresVarNamesSGD))
+        run_claim(
+            test_weight_decay.test_exclude_from_weight_decay_var_names, spec=sgd(faulty_options.IgnoresVarNamesSGD)
+        )
     message, repro = str(e.value), e.value.reproducer
     assert "weight decay is not applied as documented" in message and "exclude_from_weight_decay(var_names=" in repro
     assert repro.index("exclude_from_weight_decay") < repro.index("opt.build(variables)")

@@ -10,11 +10,13 @@ from pathlib import Path
 import keras
 import pytest
 
-from conformance import expectations, scenarios, verdicts
+from conformance import scenarios
 from conformance.adapters import current
-from conformance.claims import CLAIMS
-from conformance.errors import ClaimFailed
-from conformance.running import run_claim
+from conformance.checks.claims import CLAIMS
+from conformance.core import verdicts
+from conformance.core.errors import ClaimFailed
+from conformance.core.running import run_claim
+from conformance.records import expectations
 from tests.faulty import Fault, bad_state_faults, faults, reset_faults, state_faults
 from tests.faulty_any import any_faults
 from tests.faulty_backends import backend_faults
@@ -73,7 +75,9 @@ def check(fault: Fault, side: str) -> None:
         if o.condition in STRICT and o.exc is not None:
             raise o.exc
     versions = current().versions()
-    judged = verdicts.record(rc.outcomes, fault.passing.name, fault.claim, expectations.load(), versions["keras"], versions["backend"])
+    judged = verdicts.record(
+        rc.outcomes, fault.passing.name, fault.claim, expectations.load(), versions["keras"], versions["backend"]
+    )
     undeclared = {n: c["message"][:300] for n, c in judged["conditions"].items() if c["verdict"] in ("fail", "error")}
     assert not undeclared, f"{fault.passing.name} fails {fault.claim} where no deviation is declared: {undeclared}"
 
@@ -83,12 +87,19 @@ def _in_backend(fault: Fault, side: str) -> None:
     code = (
         "import tests.conftest\n"
         "from tests.test_faults_caught import FAULTS, check\n"
-        f"check(next(f for f in FAULTS if (f.claim, f.faulty.name) == {(fault.claim, fault.faulty.name)!r}), {side!r})\n"
+        f"check(next(f for f in FAULTS if (f.claim, f.faulty.name) == {(fault.claim, fault.faulty.name)!r}), "
+        f"{side!r})\n"
         "print('checked')\n"
     )
     env = {**os.environ, "KERAS_BACKEND": fault.main_backend}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600,
-                          cwd=Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert done.returncode == 0 and "checked" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
 
 

@@ -12,14 +12,14 @@ import keras
 import numpy as np
 import pytest
 
-from conformance import optimizers
 from conformance.adapters import current as adapter
-from conformance.catalogue import builtin_specs, fixed_spec
-from conformance.errors import ClaimFailed, Unsupported
+from conformance.core.errors import ClaimFailed, Unsupported
 from conformance.independent import check, mapping, optax_impl, torch_optim
-from conformance.learning_rates import LearningRate
-from conformance.options import Options
-from conformance.strategies import Case
+from conformance.inputs import registry
+from conformance.inputs.catalogue import builtin_specs, fixed_spec
+from conformance.inputs.learning_rates import LearningRate
+from conformance.inputs.options import Options
+from conformance.inputs.strategies import Case
 from tests.faulty import DriftingSGD
 
 LIBS = [torch_optim, optax_impl]
@@ -28,19 +28,19 @@ IDS = [lib.LABEL for lib in LIBS]
 
 def targets(lib) -> dict[str, mapping.Target]:
     """The built-in records' mappings to `lib`, by Keras class name."""
-    return {n: getattr(s, lib.SPEC_FIELD) for n, s in optimizers.with_field(lib.SPEC_FIELD).items()}
+    return {n: getattr(s, lib.SPEC_FIELD) for n, s in registry.with_field(lib.SPEC_FIELD).items()}
 
 
 def mapped(lib, name: str) -> mapping.Target:
     """The built-in `name`'s mapping to `lib`."""
-    return getattr(optimizers.record(name), lib.SPEC_FIELD)
+    return getattr(registry.record(name), lib.SPEC_FIELD)
 
 
 @pytest.mark.parametrize("lib", LIBS, ids=IDS)
 def test_every_exported_optimizer_is_mapped_or_explained(lib):
     a = adapter()
     for name in a.exported_optimizers():
-        record = optimizers.record(a.rule_name(name))
+        record = registry.record(a.rule_name(name))
         assert record is not None, f"{name} has no record in conformance/optimizers/"
         target, why = getattr(record, lib.SPEC_FIELD), record.why_missing(lib.SPEC_FIELD)
         assert (target is None) != (why is None), (name, target, why)
@@ -49,7 +49,7 @@ def test_every_exported_optimizer_is_mapped_or_explained(lib):
 @pytest.mark.parametrize("lib", LIBS, ids=IDS)
 def test_tables_say_what_every_hyperparameter_maps_to(lib):
     for name, target in targets(lib).items():
-        documented = set(optimizers.record(name).hyperparameters) | {"learning_rate", "weight_decay"}
+        documented = set(registry.record(name).hyperparameters) | {"learning_rate", "weight_decay"}
         assert documented <= target.keras_names(), (name, documented - target.keras_names())
         named = [mapping.argument_of(d)[0] for d in [*target.params.values(), *target.library_only]]
         named += [mapping.argument_of(d)[0] for p in target.probes for d in p.library]
@@ -63,7 +63,14 @@ def test_library_kwargs_follow_the_table():
     hp = {"learning_rate": 0.5, "beta_1": 0.75, "beta_2": 0.875, "epsilon": 0.25, "amsgrad": True, "weight_decay": None}
     ctor, kwargs = mapping.library_kwargs(target, hp)
     assert ctor == "Adam"
-    assert kwargs == {"lr": 0.5, "betas": (0.75, 0.875), "eps": 0.25, "amsgrad": True, "weight_decay": 0.0, "decoupled_weight_decay": True}
+    assert kwargs == {
+        "lr": 0.5,
+        "betas": (0.75, 0.875),
+        "eps": 0.25,
+        "amsgrad": True,
+        "weight_decay": 0.0,
+        "decoupled_weight_decay": True,
+    }
     ctor, kwargs = mapping.library_kwargs(mapped(optax_impl, "Adam"), hp)
     assert ctor == "amsgrad" and kwargs == {"learning_rate": 0.5, "b1": 0.75, "b2": 0.875, "eps": 0.25, "eps_root": 0.0}
     _, kwargs = mapping.library_kwargs(mapped(optax_impl, "Adafactor"), {"beta_2_decay": -0.75})
@@ -75,9 +82,16 @@ def test_library_kwargs_follow_the_table():
 def test_adjustments_draw_only_mappable_values():
     target = mapped(torch_optim, "SGD")
     assert mapping.adjusted(target, {"momentum": 0.0, "nesterov": True, "weight_decay": 0.1}) == {
-        "momentum": 0.0, "nesterov": False, "weight_decay": None,
+        "momentum": 0.0,
+        "nesterov": False,
+        "weight_decay": None,
     }
-    assert mapping.adjusted(mapped(torch_optim, "Adafactor"), {"clip_threshold": 0.5, "relative_step": False})["clip_threshold"] == 1.0
+    assert (
+        mapping.adjusted(mapped(torch_optim, "Adafactor"), {"clip_threshold": 0.5, "relative_step": False})[
+            "clip_threshold"
+        ]
+        == 1.0
+    )
 
 
 @pytest.mark.parametrize("value", [0.999, 0.9, 1e-7, 0.1, 3.0e-5, 0.3, 1e-30, 123.456])
@@ -93,9 +107,13 @@ def test_float32_exact_values(value):
 
 
 def test_default_differences_are_read_from_the_installed_signatures():
-    rms = mapping.default_differences(keras.optimizers.RMSprop, mapped(torch_optim, "RMSprop"), torch_optim.constructor("RMSprop"))
+    rms = mapping.default_differences(
+        keras.optimizers.RMSprop, mapped(torch_optim, "RMSprop"), torch_optim.constructor("RMSprop")
+    )
     assert rms["rho"] == (0.9, 0.99) and rms["learning_rate"] == (0.001, 0.01)
-    lion = mapping.default_differences(keras.optimizers.Lion, mapped(optax_impl, "Lion"), optax_impl.constructor("lion"))
+    lion = mapping.default_differences(
+        keras.optimizers.Lion, mapped(optax_impl, "Lion"), optax_impl.constructor("lion")
+    )
     assert lion["weight_decay"] == (None, 0.001)  # Keras's None (no decay) is not optax's 1e-3
     assert "beta_1" not in lion
 
@@ -108,12 +126,29 @@ HAND = [
     # Nesterov: w += momentum * m - lr * g: 1 - 0.5 - 1 = -0.5; m = -1.5: -0.5 - 0.75 - 1 = -2.25
     ("SGD", {"learning_rate": 0.5, "momentum": 0.5, "nesterov": True}, 1.0, [2.0, 2.0], [-0.5, -2.25]),
     # v = (1 - rho) g^2 = 1: w = 1 - 0.5 * 2 / 1 = 0 (torch's default alpha 0.99 would give -4)
-    ("RMSprop", {"learning_rate": 0.5, "rho": 0.75, "epsilon": 0.0, "momentum": 0.0, "centered": False}, 1.0, [2.0], [0.0]),
+    (
+        "RMSprop",
+        {"learning_rate": 0.5, "rho": 0.75, "epsilon": 0.0, "momentum": 0.0, "centered": False},
+        1.0,
+        [2.0],
+        [0.0],
+    ),
     # accumulator 5 + 4 = 9: w = 1 - 0.5 * 2 / 3
-    ("Adagrad", {"learning_rate": 0.5, "initial_accumulator_value": 5.0, "epsilon": 0.0}, 1.0, [2.0], [1.0 - 1.0 / 3.0]),
+    (
+        "Adagrad",
+        {"learning_rate": 0.5, "initial_accumulator_value": 5.0, "epsilon": 0.0},
+        1.0,
+        [2.0],
+        [1.0 - 1.0 / 3.0],
+    ),
     # m = 0.5, v = 0.25, corrected 1 and 1: w = -1; m = 1.75, v = 2.4375, corrected / 0.75, / 0.4375
-    ("Adam", {"learning_rate": 1.0, "beta_1": 0.5, "beta_2": 0.75, "epsilon": 0.0, "amsgrad": False}, 0.0, [1.0, 3.0],
-     [-1.0, -1.0 - (1.75 / 0.75) / math.sqrt(2.4375 / 0.4375)]),
+    (
+        "Adam",
+        {"learning_rate": 1.0, "beta_1": 0.5, "beta_2": 0.75, "epsilon": 0.0, "amsgrad": False},
+        0.0,
+        [1.0, 3.0],
+        [-1.0, -1.0 - (1.75 / 0.75) / math.sqrt(2.4375 / 0.4375)],
+    ),
     # sign((1 - b1) g) = 1: w = -0.5; m = (1 - b2) * 1 = 0.5; sign(0.75 * 0.5 - 0.25) = 1: w = -1
     ("Lion", {"learning_rate": 0.5, "beta_1": 0.75, "beta_2": 0.5}, 0.0, [1.0, -1.0], [-0.5, -1.0]),
 ]
@@ -123,7 +158,9 @@ MAPPED_HAND = [(lib, *h) for lib in LIBS for h in HAND if h[0] in targets(lib)]
 
 
 @pytest.mark.parametrize(
-    "lib, name, hp, w0, grads, expected", MAPPED_HAND, ids=[f"{m[0].LABEL}-{m[1]}-{i}" for i, m in enumerate(MAPPED_HAND)]
+    "lib, name, hp, w0, grads, expected",
+    MAPPED_HAND,
+    ids=[f"{m[0].LABEL}-{m[1]}-{i}" for i, m in enumerate(MAPPED_HAND)],
 )
 def test_mapped_trajectory_matches_hand_computation(lib, name, hp, w0, grads, expected):
     ctor, kwargs = mapping.library_kwargs(mapped(lib, name), {**hp, "weight_decay": None})

@@ -1,9 +1,9 @@
-"""The mutation table (tests/mutation.py): every family and claim has faults, and --run fills in the verdicts."""
+"""The mutation table (scripts/mutation.py): every family and claim has faults, and --run fills in the verdicts."""
 
 from dataclasses import replace
 
-from conformance.claims import CLAIMS
-from tests import mutation
+from conformance.checks.claims import CLAIMS
+from scripts import mutation
 from tests.test_faults_caught import FAULTS
 
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from conformance.learning_rates import LearningRate
-from conformance.options import Options
-from conformance.reference import options as ref
+from conformance.inputs.learning_rates import LearningRate
+from conformance.inputs.options import Options
+from conformance.reference import base_options as ref
 from conformance.reference import sgd
 
 LR = LearningRate("constant", {"value": 0.5})
@@ -67,11 +67,26 @@ def test_ema_starts_at_the_first_value_then_averages_and_overwrites():
     "lr, iteration, expected",
     [
         # 0.1 * 0.5 ** (3 / 2)
-        (LearningRate("ExponentialDecay", {"initial_learning_rate": 0.1, "decay_steps": 2, "decay_rate": 0.5}), 3, 0.1 * 0.5**1.5),
+        (
+            LearningRate("ExponentialDecay", {"initial_learning_rate": 0.1, "decay_steps": 2, "decay_rate": 0.5}),
+            3,
+            0.1 * 0.5**1.5,
+        ),
         # staircase: exponent floor(3 / 2) = 1
-        (LearningRate("ExponentialDecay", {"initial_learning_rate": 0.1, "decay_steps": 2, "decay_rate": 0.5, "staircase": True}), 3, 0.05),
+        (
+            LearningRate(
+                "ExponentialDecay",
+                {"initial_learning_rate": 0.1, "decay_steps": 2, "decay_rate": 0.5, "staircase": True},
+            ),
+            3,
+            0.05,
+        ),
         # 0.1 / (1 + 0.5 * 4 / 2) = 0.05
-        (LearningRate("InverseTimeDecay", {"initial_learning_rate": 0.1, "decay_steps": 2, "decay_rate": 0.5}), 4, 0.05),
+        (
+            LearningRate("InverseTimeDecay", {"initial_learning_rate": 0.1, "decay_steps": 2, "decay_rate": 0.5}),
+            4,
+            0.05,
+        ),
         (LearningRate("PiecewiseConstantDecay", {"boundaries": [1], "values": [0.1, 0.2]}), 1, 0.1),
         (LearningRate("PiecewiseConstantDecay", {"boundaries": [1], "values": [0.1, 0.2]}), 2, 0.2),
         (LearningRate("callable", {"value": 0.3}), 7, 0.3),

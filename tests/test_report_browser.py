@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "reports" / "report-browser.png"
 GRID_SCREENSHOT = ROOT / "reports" / "report-grid.png"
 
-pytestmark = pytest.mark.skipif(webdriver.find() is None, reason="no chromium + chromedriver installed (Debian packages chromium, chromium-driver)")
+pytestmark = pytest.mark.skipif(
+    webdriver.find() is None, reason="no chromium + chromedriver installed (Debian packages chromium, chromium-driver)"
+)
 
 
 @pytest.fixture
@@ -36,46 +38,73 @@ def visible_rows(b: webdriver.Browser) -> int:
 
 def click_cell(b: webdriver.Browser, optimizer: str, head: str, column: int) -> None:
     """Click the cell of one environment in the visible row of that optimizer and leaf label."""
-    element = b.run("""
+    element = b.run(
+        """
         const [o, head, col] = arguments;
         const row = [...document.querySelectorAll('tr.row')].find(r => r.offsetParent !== null && r.dataset.o === o
             && r.querySelector('th').textContent === head);
         const td = row.querySelectorAll('td.c')[col];
         td.scrollIntoView({block: 'center'});
-        return td;""", optimizer, head, column)
+        return td;""",
+        optimizer,
+        head,
+        column,
+    )
     b.click(element[webdriver.ELEMENT])
 
 
 def grid_cell(b: webdriver.Browser, env: int, optimizer: str, claim: str) -> str:
     """The grid cell of (optimizer, claim) in environment env, scrolled into view."""
-    return b.run("""
+    return b.run(
+        """
         const [e, o, claim] = arguments;
         const table = document.querySelector(`table.grid[data-e="${e}"]`);
         const column = [...table.querySelectorAll('thead th.o')].findIndex(th => th.title === o);
-        const row = [...table.querySelectorAll('tbody tr')].find(r => r.querySelector('th.cl').title.split(':')[0] === claim);
+        const row = [...table.querySelectorAll('tbody tr')].find("""
+        """r => r.querySelector('th.cl').title.split(':')[0] === claim);
         const td = [...row.cells].filter(c => c.tagName === 'TD')[column];
         td.scrollIntoView({block: 'center'});
-        return td;""", env, optimizer, claim)[webdriver.ELEMENT]
+        return td;""",
+        env,
+        optimizer,
+        claim,
+    )[webdriver.ELEMENT]
 
 
 def choose(b: webdriver.Browser, css: str, value: str) -> None:
-    b.run("const s = document.querySelector(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change', {bubbles: true}));",
-          css, value)
+    b.run(
+        "const s = document.querySelector(arguments[0]); s.value = arguments[1]; "
+        "s.dispatchEvent(new Event('change', {bubbles: true}));",
+        css,
+        value,
+    )
 
 
 def test_report_opens_from_disk_and_a_click_shows_details(three, tmp_path, browser):  # noqa: F811
-    hostile = write(tmp_path / "hostile.jsonl", [
-        info("3.15.1", "torch", environment="keras3-torch"),
-        rec("Adam", "reference.trajectory", "deviation", reason=HOSTILE, message=f"</script>{HOSTILE}", link="javascript:window.__pwned=3",
-            reproducer=f"print('{HOSTILE}')"),
-    ])
+    hostile = write(
+        tmp_path / "hostile.jsonl",
+        [
+            info("3.15.1", "torch", environment="keras3-torch"),
+            rec(
+                "Adam",
+                "reference.trajectory",
+                "deviation",
+                reason=HOSTILE,
+                message=f"</script>{HOSTILE}",
+                link="javascript:window.__pwned=3",
+                reproducer=f"print('{HOSTILE}')",
+            ),
+        ],
+    )
     out = tmp_path / "index.html"
     assert main([*map(str, three), str(hostile), "-o", str(out)]) == 0
     b = browser
     b.open(out)
     assert b.wait("return document.body.dataset.ready") == "1"  # the details unpacked: the CSP let our script run
     assert b.displayed(b.find("#grid-view")) and not b.displayed(b.find("#matrix"))  # the grid opens first
-    assert b.text(b.find("#f-count")) == "2 claims, 16 cells shown"  # 4 environments x (3 optimizers + Adam's zero_grad)
+    assert (
+        b.text(b.find("#f-count")) == "2 claims, 16 cells shown"
+    )  # 4 environments x (3 optimizers + Adam's zero_grad)
     b.click(b.find("input[name=view][value=list]"))
     matrix = b.find("#matrix")
     assert b.displayed(matrix)
@@ -86,14 +115,26 @@ def test_report_opens_from_disk_and_a_click_shows_details(three, tmp_path, brows
     click_cell(b, "Adam", "Adam", 1)  # grouped by claim: the leaf is the optimizer; column 1 is keras3-jax
     assert b.displayed(details)
     text = b.text(details)
-    for expected in ("Adam · reference.trajectory · keras3-jax", "fail", "text of reference.trajectory", "step 2 v0: 1.5 vs 1.0",
-                     "Draw 1: Case(...)", "opt = keras.optimizers.Adam()", "1.25 s", "v0_momentum", "seed 004"):
+    for expected in (
+        "Adam · reference.trajectory · keras3-jax",
+        "fail",
+        "text of reference.trajectory",
+        "step 2 v0: 1.5 vs 1.0",
+        "Draw 1: Case(...)",
+        "opt = keras.optimizers.Adam()",
+        "1.25 s",
+        "v0_momentum",
+        "the state-persists question",
+    ):
         assert expected in text, expected
     assert b.run("return document.querySelector('#details button.copy') !== null")
     click_cell(b, "Adam", "Adam", 3)  # the hostile record: its strings are text, nothing ran
     text = b.text(details)
     assert HOSTILE in text and f"</script>{HOSTILE}" in text
-    assert b.run("return [window.__pwned, document.querySelectorAll('img').length, document.querySelectorAll('#details a').length]") == [None, 0, 0]
+    assert b.run(
+        "return [window.__pwned, document.querySelectorAll('img').length, "
+        "document.querySelectorAll('#details a').length]"
+    ) == [None, 0, 0]
 
     b.click(b.find("#details-close"))
     assert not b.displayed(details)
@@ -105,17 +146,33 @@ def test_report_opens_from_disk_and_a_click_shows_details(three, tmp_path, brows
     assert b.run("return document.querySelector(\"tbody[data-order='optimizer']\").hidden") is False
     assert visible_rows(b) == 4
     click_cell(b, "Lion", "reference.trajectory", 2)  # grouped by optimizer: the leaf is the claim
-    assert "Lion · reference.trajectory · keras2-tf215" in b.text(details) and "No verdict in this environment" in b.text(details)
-    b.run("document.querySelector(\"tbody[data-order='optimizer'] tr.g1 button.fold\").click()")  # fold the first optimizer's rows
+    assert "Lion · reference.trajectory · keras2-tf215" in b.text(
+        details
+    ) and "No verdict in this environment" in b.text(details)
+    b.run(
+        "document.querySelector(\"tbody[data-order='optimizer'] tr.g1 button.fold\").click()"
+    )  # fold the first optimizer's rows
     assert visible_rows(b) == 2
 
 
 def test_grid_cell_shows_its_conditions_and_the_defaults_view_swaps_verdicts(v2, tmp_path, browser):  # noqa: F811
-    other = write(tmp_path / "jax.jsonl", [
-        info("3.15.1", "jax", environment="keras3-jax", format_version=2),
-        rec2("Adam", "reference.trajectory", {"defaults": cond("pass"), "weight_decay": cond("pass"),
-                                              HOSTILE: cond("deviation", message=f"</script>{HOSTILE}", kind=HOSTILE, upstream="javascript:window.__pwned=5")}),
-    ])
+    other = write(
+        tmp_path / "jax.jsonl",
+        [
+            info("3.15.1", "jax", environment="keras3-jax", format_version=2),
+            rec2(
+                "Adam",
+                "reference.trajectory",
+                {
+                    "defaults": cond("pass"),
+                    "weight_decay": cond("pass"),
+                    HOSTILE: cond(
+                        "deviation", message=f"</script>{HOSTILE}", kind=HOSTILE, upstream="javascript:window.__pwned=5"
+                    ),
+                },
+            ),
+        ],
+    )
     out = tmp_path / "index.html"
     assert main([str(v2), str(other), "-o", str(out)]) == 0
     b = browser
@@ -126,14 +183,27 @@ def test_grid_cell_shows_its_conditions_and_the_defaults_view_swaps_verdicts(v2,
     b.click(cell)
     details = b.find("#details")
     text = b.text(details)
-    for expected in ("Adam · reference.trajectory · keras3-tf", "Conditions (4)", "weight_decay (worst)", "B bug", "none found",
-                     "at defaults", "✓ pass", "step 1: 0.9 vs 0.8"):
+    for expected in (
+        "Adam · reference.trajectory · keras3-tf",
+        "Conditions (4)",
+        "weight_decay (worst)",
+        "B bug",
+        "none found",
+        "at defaults",
+        "✓ pass",
+        "step 1: 0.9 vs 0.8",
+    ):
         assert expected in text, expected
     assert "opt = keras.optimizers.Adam(weight_decay=0.1)" in text  # the worst condition's reproducer, below the table
-    rows = b.run("return [...document.querySelectorAll('#details tr.cond')].map(r => r.cells[0].textContent + ' ' + r.cells[1].textContent)")
+    rows = b.run(
+        "return [...document.querySelectorAll('#details tr.cond')]"
+        ".map(r => r.cells[0].textContent + ' ' + r.cells[1].textContent)"
+    )
     assert rows == ["defaults ✓ pass", "weight_decay (worst) ◆ deviation", "float16 ✓ pass", "drawn ✓ pass"]
     b.run("document.querySelectorAll('#details tr.cond')[1].click()")  # opens what the row leaves out
-    assert b.run("return document.querySelector('#details tr.more').textContent").count("weight decay applied twice") == 1
+    assert (
+        b.run("return document.querySelector('#details tr.more').textContent").count("weight decay applied twice") == 1
+    )
     assert b.run("return document.querySelectorAll('#details tr.more button.copy').length") == 1
     b.run("document.querySelector('#matrix-section').scrollIntoView()")
     b.screenshot(SCREENSHOT)
@@ -142,14 +212,19 @@ def test_grid_cell_shows_its_conditions_and_the_defaults_view_swaps_verdicts(v2,
     text = b.text(details)
     assert HOSTILE in text and f"</script>{HOSTILE}" in text
     b.run("[...document.querySelectorAll('#details tr.cond')].forEach(r => r.click())")
-    assert b.run("return [window.__pwned, document.querySelectorAll('img').length, document.querySelectorAll('#details a').length]") == [None, 0, 0]
+    assert b.run(
+        "return [window.__pwned, document.querySelectorAll('img').length, "
+        "document.querySelectorAll('#details a').length]"
+    ) == [None, 0, 0]
     b.click(b.find("#details-close"))
 
     b.click(b.find("#f-defaults"))  # the defaults view: one verdict per optimizer and claim, at defaults
     assert b.text(grid_cell(b, 0, "Adam", "reference.trajectory")) == "✓"
     assert b.text(grid_cell(b, 0, "Adam", "zero_grad.weights_unchanged")) == "—"  # no defaults condition
     assert b.text(grid_cell(b, 0, "SGD", "reference.trajectory")) == "◆I"
-    assert "v-pass" in b.run("return arguments[0].className", {webdriver.ELEMENT: grid_cell(b, 0, "Adam", "reference.trajectory")})
+    assert "v-pass" in b.run(
+        "return arguments[0].className", {webdriver.ELEMENT: grid_cell(b, 0, "Adam", "reference.trajectory")}
+    )
     choose(b, "#f-kind", "bug")  # at defaults no cell is a bug
     assert b.text(b.find("#f-count")) == "0 claims, 0 cells shown"
     b.click(b.find("#f-defaults"))
@@ -162,8 +237,12 @@ def test_grid_cell_shows_its_conditions_and_the_defaults_view_swaps_verdicts(v2,
 
     b.click(b.find("input[name=view][value=list]"))
     b.click(b.find("#f-defaults"))
-    texts = b.run("return [...document.querySelectorAll(\"tbody[data-order='claim'] tr.row\")].filter(r => r.offsetParent !== null)"
-                  ".map(r => r.querySelector('th').textContent + ': ' + [...r.querySelectorAll('td.c')].map(c => c.textContent).join(' | '))")
+    texts = b.run(
+        "return [...document.querySelectorAll(\"tbody[data-order='claim'] tr.row\")]"
+        ".filter(r => r.offsetParent !== null)"
+        ".map(r => r.querySelector('th').textContent + ': ' "
+        "+ [...r.querySelectorAll('td.c')].map(c => c.textContent).join(' | '))"
+    )
     assert "Adam: ✓ pass | ✓ pass" in texts  # reference.trajectory, both environments at defaults
     assert "Adam: — no defaults condition | · not run" in texts  # zero_grad: drawn only; keras3-jax has no such record
     assert "SGD: — no defaults condition | — absent" in texts  # options.clipnorm's error, which has no conditions
@@ -179,7 +258,10 @@ def test_a_full_run_grid_fits_a_screen_or_two(tmp_path, browser):
     assert b.wait("return document.body.dataset.ready") == "1"
     width, height = b.run("const t = document.querySelector('table.grid'); return [t.offsetWidth, t.offsetHeight]")
     assert width < 900 and height < 2 * 1000, (width, height)  # the window is 1400 x 1000
-    seconds = b.run("const t = performance.now(); document.querySelector('#f-defaults').click(); return (performance.now() - t) / 1000")
+    seconds = b.run(
+        "const t = performance.now(); document.querySelector('#f-defaults').click(); "
+        "return (performance.now() - t) / 1000"
+    )
     assert seconds < 5, seconds
     b.run("document.querySelector('#f-defaults').click(); document.querySelector('#grid-view').scrollIntoView()")
     b.screenshot(GRID_SCREENSHOT)

@@ -21,9 +21,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from conformance import resume
-from conformance.merge import read_run
-from conformance.results import ResultsWriter, complete_lines, partial_path, target_problem
+from conformance.records import resume
+from conformance.records.results_format import read_run
+from conformance.records.writer import ResultsWriter, complete_lines, partial_path, target_problem
 
 from .results_files import info, rec, write
 from .suite_runs import ENV, ROOT, run_suite
@@ -68,12 +68,35 @@ TAKEN = "! KeyboardInterrupt !"  # pytest's line: it stops the run
 
 def interrupt_after_the_first_verdict(path: Path) -> SimpleNamespace:
     """SGD's claim, then SleepingSGD's, with Ctrl-C (SIGINT) once SGD's verdict is in the .partial."""
-    cmd = [sys.executable, "-m", "pytest", *SLICE, "--optimizer", SLEEPING, "--claim-timeout", "0", "--results", str(path),
-           "-p", "no:randomly", "-p", "no:cacheprovider", "--hypothesis-profile=ci", "--no-report"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *SLICE,
+        "--optimizer",
+        SLEEPING,
+        "--claim-timeout",
+        "0",
+        "--results",
+        str(path),
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        "--hypothesis-profile=ci",
+        "--no-report",
+    ]
     log = path.with_name("output.txt")
     with open(log, "w") as f:
-        p = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=f, stderr=subprocess.STDOUT, text=True,
-                             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)))
+        p = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=ENV,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            text=True,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)),
+        )
         try:
             deadline = time.monotonic() + 600
             partial = partial_path(path)
@@ -113,8 +136,10 @@ def test_an_interrupted_run_keeps_the_previous_file_and_its_verdicts_so_far_in_a
     run = read_run(partial)
     assert run is not None and set(run.records) == {("SGD", WEIGHTS)} and run.notes == [], out(r)
     assert {"SGD", SLEEPING} <= set(run.layouts) and run.info["suite_version"] != "0.0.1"
-    assert (f"interrupted: the verdicts so far are in {partial}; run again with --resume to continue it "
-            f"({path} is as the last complete run left it)") in r.stdout, out(r)
+    assert (
+        f"interrupted: the verdicts so far are in {partial}; run again with --resume to continue it "
+        f"({path} is as the last complete run left it)"
+    ) in r.stdout, out(r)
 
 
 @pytest.fixture(scope="module")
@@ -131,13 +156,17 @@ def test_a_resume_with_nothing_left_to_run_finishes_the_partial_and_exits_0(inte
     path, partial = interrupted[1], partial_path(interrupted[1])
     r, _, text = resumed_with_nothing_left
     assert r.returncode == 0, out(r)
-    assert f"resume: every claim in {partial} already has a verdict; nothing to run ({partial} is now {path})" in r.stdout, out(r)
+    assert (
+        f"resume: every claim in {partial} already has a verdict; nothing to run ({partial} is now {path})" in r.stdout
+    ), out(r)
     assert not partial.exists()
     assert read_run(path) is not None and set(read_run(path).records) == {("SGD", WEIGHTS)}
     assert path.read_bytes() in (text, complete_lines(text)[0])  # the partial as it was (whole lines)
 
 
-def test_a_resume_of_a_finished_file_with_nothing_left_to_run_exits_0_and_leaves_it_as_it_was(interrupted, resumed_with_nothing_left):
+def test_a_resume_of_a_finished_file_with_nothing_left_to_run_exits_0_and_leaves_it_as_it_was(
+    interrupted, resumed_with_nothing_left
+):
     path = interrupted[1]
     _, r, _ = resumed_with_nothing_left
     before = path.read_bytes(), path.stat().st_mtime_ns
@@ -146,15 +175,21 @@ def test_a_resume_of_a_finished_file_with_nothing_left_to_run_exits_0_and_leaves
     assert kept(path, before) and not partial_path(path).exists()
 
 
-@pytest.mark.parametrize("kind, message", [
-    ("folder", "is a folder"),
-    ("parent-is-a-file", "is a file, not a folder"),
-    ("resume-not-a-results-file", "has no run_info line"),
-])
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("folder", "is a folder"),
+        ("parent-is-a-file", "is a file, not a folder"),
+        ("resume-not-a-results-file", "has no run_info line"),
+    ],
+)
 def test_a_results_path_that_cannot_be_one_is_a_one_line_usage_error(tmp_path, kind, message):
     (tmp_path / "file").write_text("not results\n")
-    path, more = {"folder": (tmp_path, []), "parent-is-a-file": (tmp_path / "file" / "r.jsonl", []),
-                  "resume-not-a-results-file": (tmp_path / "file", ["--resume"])}[kind]
+    path, more = {
+        "folder": (tmp_path, []),
+        "parent-is-a-file": (tmp_path / "file" / "r.jsonl", []),
+        "resume-not-a-results-file": (tmp_path / "file", ["--resume"]),
+    }[kind]
     r = run_suite(*SGD_ONLY, "--results", str(path), *more)
     assert r.returncode == 4, out(r)
     (error,) = [x for x in r.stderr.splitlines() if x.startswith("ERROR")]
@@ -173,7 +208,10 @@ def test_the_writer_writes_nothing_until_the_first_record_then_its_first_lines(t
     w = ResultsWriter(path, {"keras": "3.15.1"}, layouts=[{"optimizer": "SGD", "variables": []}])
     w.write(rec("SGD", WEIGHTS, "pass"))
     assert [json.loads(x) for x in path.read_text().splitlines()] == [
-        {"run_info": {"keras": "3.15.1"}}, {"layout": {"optimizer": "SGD", "variables": []}}, rec("SGD", WEIGHTS, "pass")]
+        {"run_info": {"keras": "3.15.1"}},
+        {"layout": {"optimizer": "SGD", "variables": []}},
+        rec("SGD", WEIGHTS, "pass"),
+    ]
     w.close()
 
 
@@ -188,7 +226,9 @@ def test_a_resume_of_a_finished_file_copies_it_and_leaves_it_as_it_was(tmp_path)
     text = partial_path(path).read_text()
     assert text.startswith(before[: before.rfind(b"\n") + 1].decode())
     assert [json.loads(x) for x in text.splitlines()][-2:] == [
-        {"resumed": {"started": "now", "argv": None, "hypothesis_profile": None, "hypothesis_seed": None}}, rec("SGD", "b", "pass")]
+        {"resumed": {"started": "now", "argv": None, "hypothesis_profile": None, "hypothesis_seed": None}},
+        rec("SGD", "b", "pass"),
+    ]
 
 
 def test_resume_continues_a_partial_that_holds_a_run_else_the_results_file(tmp_path):

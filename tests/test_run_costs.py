@@ -8,7 +8,7 @@ import sys
 import types
 from pathlib import Path
 
-from conformance import isolation, memory, plugin
+from conformance.harness import isolation, memory, plugin
 
 
 class _Item:
@@ -61,3 +61,22 @@ def test_what_survives_the_first_clear_is_frozen_and_later_garbage_still_collect
         assert gc.get_freeze_count() == frozen  # frozen once per process
     finally:
         gc.unfreeze()
+
+
+def test_suite_wall_loads_each_checkouts_own_plugin(tmp_path, monkeypatch):
+    """A checkout whose plugin module differs from the installed entry point's gets its own (by
+    -p), and one from before the entry point gets none (its conftest registers it)."""
+    import importlib.metadata
+
+    from conformance.tools import suite_wall
+
+    entry = types.SimpleNamespace(name=suite_wall.PLUGIN, value="conformance.harness.pytest_plugin")
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [entry])
+    same, moved, old = (tmp_path / n for n in ("same", "moved", "old"))
+    for checkout, module in ((same, entry.value), (moved, "conformance.pytest_plugin"), (old, None)):
+        checkout.mkdir()
+        lines = ["[project.entry-points.pytest11]", f'{suite_wall.PLUGIN} = "{module}"'] if module else []
+        (checkout / "pyproject.toml").write_text("\n".join(["[project]", 'name = "x"', *lines]) + "\n")
+    assert suite_wall.plugin_args(same) == []
+    assert suite_wall.plugin_args(moved) == ["-p", f"no:{suite_wall.PLUGIN}", "-p", "conformance.pytest_plugin"]
+    assert suite_wall.plugin_args(old) == ["-p", f"no:{suite_wall.PLUGIN}"]

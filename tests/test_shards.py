@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import merge, shards
+from conformance.records import merge, results_format, shards
 from tests.suite_runs import run_suite
 
 
@@ -33,9 +33,11 @@ def test_balanced_by_stored_durations():
     assert sorted(found) == [52.0, 53.0], found
 
 
-def _run(label: str, records: dict, shard: str | None, notes: list | None = None) -> merge.Run:
+def _run(label: str, records: dict, shard: str | None, notes: list | None = None) -> results_format.Run:
     info = {"environment": label, **({"shard": shard} if shard else {})}
-    return merge.Run(label, Path(f"{label}-{shard}.jsonl"), info, dict(records), {o for o, _ in records}, {}, notes or [])
+    return results_format.Run(
+        label, Path(f"{label}-{shard}.jsonl"), info, dict(records), {o for o, _ in records}, {}, notes or []
+    )
 
 
 def test_join_unites_the_shards_of_one_environment_and_names_a_missing_one():
@@ -52,9 +54,13 @@ def test_join_unites_the_shards_of_one_environment_and_names_a_missing_one():
 
 def test_durations_read_from_a_results_file_or_an_object(tmp_path):
     results = tmp_path / "r.jsonl"
-    results.write_text(json.dumps({"run_info": {}}) + "\n"
-                       + json.dumps({"optimizer": "SGD", "claim": "c1", "verdict": "pass", "duration_s": 2.5}) + "\n"
-                       + '{"optimizer": "SGD", "cl')  # a crashed run's last line
+    results.write_text(
+        json.dumps({"run_info": {}})
+        + "\n"
+        + json.dumps({"optimizer": "SGD", "claim": "c1", "verdict": "pass", "duration_s": 2.5})
+        + "\n"
+        + '{"optimizer": "SGD", "cl'
+    )  # a crashed run's last line
     assert shards.read_durations(results) == {"c1|SGD": 2.5}
     obj = tmp_path / "d.json"
     obj.write_text(json.dumps({"c1|SGD": 3}))
@@ -75,10 +81,12 @@ def test_bad_shard_is_a_usage_error():
 
 
 def _verdicts(*paths: Path) -> dict:
-    runs = shards.join([merge.read_run(p, warn=False) for p in paths])
+    runs = shards.join([results_format.read_run(p, warn=False) for p in paths])
     assert len(runs) == 1, [r.label for r in runs]
-    return {k: (r["verdict"], {c: v.get("verdict") for c, v in (r.get("conditions") or {}).items()})
-            for k, r in runs[0].records.items()}
+    return {
+        k: (r["verdict"], {c: v.get("verdict") for c, v in (r.get("conditions") or {}).items()})
+        for k, r in runs[0].records.items()
+    }
 
 
 def test_two_shards_merge_to_one_whole_run(tmp_path):
@@ -89,10 +97,12 @@ def test_two_shards_merge_to_one_whole_run(tmp_path):
     parts = []
     for k in (1, 2):
         part = tmp_path / f"shard{k}.jsonl"
-        done = run_suite("conformance", *selection, "--shard", f"{k}/2", "--results", str(part), env={"CONFORMANCE_ENV": "e"})
+        done = run_suite(
+            "conformance", *selection, "--shard", f"{k}/2", "--results", str(part), env={"CONFORMANCE_ENV": "e"}
+        )
         assert done.returncode in (0, 1), done.stdout[-3000:]
         parts.append(part)
-    alone = [set(merge.read_run(p, warn=False).records) for p in parts]
+    alone = [set(results_format.read_run(p, warn=False).records) for p in parts]
     assert alone[0] and alone[1] and not alone[0] & alone[1]  # both shards ran something, nothing twice
     assert _verdicts(*parts) == _verdicts(whole)
     printed = merge.main([str(parts[0]), str(parts[1]), "--out", str(tmp_path / "m.json")])

@@ -5,11 +5,11 @@ import inspect
 
 import pytest
 
-from conformance import optimizers
 from conformance.adapters import current as adapter
-from conformance.spec import OptimizerSpec
+from conformance.inputs import registry
+from conformance.inputs.spec import OptimizerSpec
 
-BUILTIN = optimizers.builtin()
+BUILTIN = registry.builtin()
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN))
@@ -19,17 +19,17 @@ def test_record_gives_every_field_or_says_why_not(name):
     assert not spec.gaps(), f"{name}'s record neither gives nor explains {spec.gaps()} (conformance/optimizers/)"
     given_and_explained = [f for f in spec.missing if getattr(spec, f)]
     assert not given_and_explained, f"{name}'s record both gives and explains the absence of {given_and_explained}"
-    assert spec.family in optimizers.FAMILIES, f"{name}: unknown family {spec.family!r}"
+    assert spec.family in registry.FAMILIES, f"{name}: unknown family {spec.family!r}"
 
 
 def test_every_exported_optimizer_has_a_record():
     a = adapter()
-    missing = sorted(n for n in a.exported_optimizers() if optimizers.record(a.rule_name(n)) is None)
+    missing = sorted(n for n in a.exported_optimizers() if registry.record(a.rule_name(n)) is None)
     assert not missing, f"no record in conformance/optimizers/ for {missing}"
 
 
 def test_every_record_module_is_listed():
-    assert len(optimizers.MODULES) == len(BUILTIN), "two record modules define the same optimizer"
+    assert len(registry.MODULES) == len(BUILTIN), "two record modules define the same optimizer"
 
 
 def _keras_classes():

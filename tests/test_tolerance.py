@@ -1,11 +1,13 @@
 import numpy as np
 import pytest
 
-from conformance import tolerance
-from conformance.compare import Comparison
+from conformance.core import tolerance
+from conformance.core.compare import Comparison
 
 
-@pytest.mark.parametrize("dtype, eps", [("float32", 2.0**-23), ("float64", 2.0**-52), ("float16", 2.0**-10), ("bfloat16", 2.0**-7)])
+@pytest.mark.parametrize(
+    "dtype, eps", [("float32", 2.0**-23), ("float64", 2.0**-52), ("float16", 2.0**-10), ("bfloat16", 2.0**-7)]
+)
 def test_eps(dtype, eps):
     assert tolerance.eps(dtype) == eps
 

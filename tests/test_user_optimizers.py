@@ -7,12 +7,14 @@ import functools
 import keras
 import pytest
 
-from conformance import catalogue, expectations, verdicts
 from conformance.adapters import current
-from conformance.errors import OptimizerRaised, UserCodeRaised
-from conformance.running import run_claim
+from conformance.core import verdicts
+from conformance.core.errors import OptimizerRaised, UserCodeRaised
+from conformance.core.running import run_claim
+from conformance.inputs import catalogue
+from conformance.inputs.spec import OptimizerSpec, signature_defaults
+from conformance.records import expectations
 from conformance.scenarios import test_any_optimizer, test_reference, test_zero_grad
-from conformance.spec import OptimizerSpec, signature_defaults
 
 VERSIONS = current().versions()
 
@@ -84,7 +86,7 @@ def test_a_spec_gives_the_defaults_from_the_signature_and_its_own_claims():
     spec = catalogue.spec_from_record("momentum_sgd.spec:SPEC")
     assert spec.name == "MomentumSGD" and spec.record is SPEC
     assert judged(spec, test_reference.test_trajectory)["verdict"] == "pass"
-    with pytest.raises(catalogue.UsageError, match="not a conformance.spec.OptimizerSpec"):
+    with pytest.raises(catalogue.UsageError, match="not a conformance.inputs.spec.OptimizerSpec"):
         catalogue.spec_from_record("tests.user_optimizers:MyAdam")
     assert OptimizerSpec("x").defaults() == {}
 
@@ -104,7 +106,9 @@ def test_a_subclass_adding_an_argument_keeps_its_parents_deviations_but_not_its_
 
 
 def test_an_update_step_not_written_is_the_users_gap_not_a_keras_crash():
-    record = judged(catalogue.user_spec("tests.user_optimizers:NoUpdateOptimizer"), test_zero_grad.test_weights_unchanged)
+    record = judged(
+        catalogue.user_spec("tests.user_optimizers:NoUpdateOptimizer"), test_zero_grad.test_weights_unchanged
+    )
     assert record["verdict"] == "fail" and record["blame"] == "user"
     assert "does not implement update_step()" in record["message"]
 

@@ -11,11 +11,11 @@ import copy
 import fnmatch
 import inspect
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,14 +104,21 @@ def check_actions_pinned(wf: Workflow) -> list[str]:
 
 def check_tox_envs_exist(wf: Workflow, tox: configparser.ConfigParser) -> list[str]:
     known = set(tox_envs(tox))
-    return [f"job {n}: `tox -e {e}` but tox.ini has no [testenv:{e}]" for n, j in wf["jobs"].items() for e in tox_runs(j) if e not in known]
+    return [
+        f"job {n}: `tox -e {e}` but tox.ini has no [testenv:{e}]"
+        for n, j in wf["jobs"].items()
+        for e in tox_runs(j)
+        if e not in known
+    ]
 
 
 def check_matrix(wf: Workflow, tox: configparser.ConfigParser) -> list[str]:
     """The hosted jobs run exactly tox's envlist (but `report`); every other env runs somewhere."""
     hosted = [e for j in result_jobs(wf).values() if not self_hosted(j) for e in tox_runs(j)]
     want = [e for e in envlist(tox) if e != "report"]
-    out = [] if sorted(hosted) == sorted(want) else [f"the matrix runs {sorted(hosted)}, tox's envlist is {sorted(want)}"]
+    out = (
+        [] if sorted(hosted) == sorted(want) else [f"the matrix runs {sorted(hosted)}, tox's envlist is {sorted(want)}"]
+    )
     ran = {e for j in wf["jobs"].values() for e in tox_runs(j)}
     return out + [f"tox env {e} is run by no job" for e in tox_envs(tox) if e not in ran]
 
@@ -141,7 +148,9 @@ def check_torch_index(wf: Workflow, tox: configparser.ConfigParser) -> list[str]
             if key:
                 url = str(include.get(env, {}).get(key.group(1), ""))
             if url != "https://download.pytorch.org/whl/cpu":
-                out.append(f"job {name}: {env} installs torch without PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu")
+                out.append(
+                    f"job {name}: {env} installs torch without PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu"
+                )
     return out
 
 
@@ -154,7 +163,11 @@ def check_uploads(wf: Workflow) -> list[str]:
     """Every result job uploads its reports/<env>.jsonl, failing or not."""
     out = []
     for name, job in result_jobs(wf).items():
-        ok = [s for s in uses(job, "actions/upload-artifact") if always(s) and re.search(r"reports/.*\.jsonl", str(s.get("with", {}).get("path")))]
+        ok = [
+            s
+            for s in uses(job, "actions/upload-artifact")
+            if always(s) and re.search(r"reports/.*\.jsonl", str(s.get("with", {}).get("path")))
+        ]
         if not ok:
             out.append(f"job {name}: no upload-artifact step (with if: always()) of its reports/<env>.jsonl")
     return out
@@ -191,8 +204,12 @@ def check_report(wf: Workflow) -> list[str]:
     downloads = uses(job, "actions/download-artifact")
     if not downloads:
         out.append(f"job {name} downloads no artifacts")
-    elif not any(d.get("with", {}).get("path") == "reports" and d["with"].get("merge-multiple") is True for d in downloads):
-        out.append(f"job {name} does not download the results files into reports/ itself (path: reports, merge-multiple: true)")
+    elif not any(
+        d.get("with", {}).get("path") == "reports" and d["with"].get("merge-multiple") is True for d in downloads
+    ):
+        out.append(
+            f"job {name} does not download the results files into reports/ itself (path: reports, merge-multiple: true)"
+        )
     patterns = [str(d.get("with", {}).get("pattern") or d.get("with", {}).get("name") or "*") for d in downloads]
     for n, j in result_jobs(wf).items():
         for s in uses(j, "actions/upload-artifact"):
@@ -222,8 +239,8 @@ def check_results_paths(tox: configparser.ConfigParser) -> list[str]:
     for env in tox_envs(tox):
         cmd = tox.get(f"testenv:{env}", "commands", fallback=tox.get("testenv", "commands"))
         if env == "report":
-            if "conformance.merge reports" not in cmd or "--out reports/merged.json" not in cmd:
-                out.append("report does not run conformance.merge over reports/ into reports/merged.json")
+            if "conformance.records.merge reports" not in cmd or "--out reports/merged.json" not in cmd:
+                out.append("report does not run conformance.records.merge over reports/ into reports/merged.json")
             if not re.search(r"conformance\.report reports .*-o reports/index\.html", cmd):
                 out.append("report does not render reports/ into reports/index.html")
         elif not re.search(rf"--results reports/(\{{envname\}}|{re.escape(env)})\.jsonl(\s|$)", cmd):
@@ -283,24 +300,94 @@ def _step(name: str, action: str) -> Callable[[Workflow], dict[str, Any]]:
 BREAKAGES = {  # name: (mutation, check, expected words in a problem)
     "job without runs-on": (lambda wf: _job("matrix")(wf).pop("runs-on"), check_jobs, "no runs-on"),
     "job without steps": (lambda wf: _job("report")(wf).pop("steps"), check_jobs, "no steps"),
-    "action on a branch": (lambda wf: _step("report", "actions/checkout")(wf).update(uses="actions/checkout@main"), check_actions_pinned, "not pinned"),
-    "action unpinned": (lambda wf: _step("matrix", "actions/checkout")(wf).update(uses="actions/checkout"), check_actions_pinned, "not pinned"),
-    "unknown tox env": (lambda wf: steps(_job("report")(wf)).append({"run": "tox -e keras9"}), check_tox_envs_exist, "[testenv:keras9]"),
-    "env left out": (lambda wf: _job("matrix")(wf)["strategy"]["matrix"]["env"].remove("keras3-old"), check_matrix, "the matrix runs"),
-    "gpu env not run": (lambda wf: _job("gpu")(wf)["strategy"]["matrix"].update(env=["keras3-tf"]), check_matrix, "keras3-gpu is run by no job"),
-    "torch without cpu index": (lambda wf: _job("matrix")(wf)["strategy"]["matrix"].pop("include"), check_torch_index, "keras3-torch"),
-    "gpu job on a hosted runner": (lambda wf: _job("gpu")(wf).update({"runs-on": "ubuntu-latest"}), check_gpu, "self-hosted"),
-    "gpu job without gpu label": (lambda wf: _job("gpu")(wf).update({"runs-on": ["self-hosted", "linux"]}), check_gpu, "gpu"),
-    "upload only on success": (lambda wf: _step("matrix", "actions/upload-artifact")(wf).pop("if"), check_uploads, "job matrix"),
-    "report needs only the matrix": (lambda wf: _job("report")(wf).update(needs=["matrix"]), check_report, "result job gpu"),
+    "action on a branch": (
+        lambda wf: _step("report", "actions/checkout")(wf).update(uses="actions/checkout@main"),
+        check_actions_pinned,
+        "not pinned",
+    ),
+    "action unpinned": (
+        lambda wf: _step("matrix", "actions/checkout")(wf).update(uses="actions/checkout"),
+        check_actions_pinned,
+        "not pinned",
+    ),
+    "unknown tox env": (
+        lambda wf: steps(_job("report")(wf)).append({"run": "tox -e keras9"}),
+        check_tox_envs_exist,
+        "[testenv:keras9]",
+    ),
+    "env left out": (
+        lambda wf: _job("matrix")(wf)["strategy"]["matrix"]["env"].remove("keras3-old"),
+        check_matrix,
+        "the matrix runs",
+    ),
+    "gpu env not run": (
+        lambda wf: _job("gpu")(wf)["strategy"]["matrix"].update(env=["keras3-tf"]),
+        check_matrix,
+        "keras3-gpu is run by no job",
+    ),
+    "torch without cpu index": (
+        lambda wf: _job("matrix")(wf)["strategy"]["matrix"].pop("include"),
+        check_torch_index,
+        "keras3-torch",
+    ),
+    "gpu job on a hosted runner": (
+        lambda wf: _job("gpu")(wf).update({"runs-on": "ubuntu-latest"}),
+        check_gpu,
+        "self-hosted",
+    ),
+    "gpu job without gpu label": (
+        lambda wf: _job("gpu")(wf).update({"runs-on": ["self-hosted", "linux"]}),
+        check_gpu,
+        "gpu",
+    ),
+    "upload only on success": (
+        lambda wf: _step("matrix", "actions/upload-artifact")(wf).pop("if"),
+        check_uploads,
+        "job matrix",
+    ),
+    "report needs only the matrix": (
+        lambda wf: _job("report")(wf).update(needs=["matrix"]),
+        check_report,
+        "result job gpu",
+    ),
     "report skipped on failure": (lambda wf: _job("report")(wf).pop("if"), check_report, "always()"),
-    "report downloads nothing": (lambda wf: steps(_job("report")(wf)).remove(_step("report", "actions/download-artifact")(wf)), check_report, "downloads no"),
-    "report misses an artifact": (lambda wf: _step("report", "actions/download-artifact")(wf)["with"].update(pattern="results-keras3-*"), check_report, "keras2-tf215"),
-    "results in subfolders": (lambda wf: _step("report", "actions/download-artifact")(wf)["with"].pop("merge-multiple"), check_report, "merge-multiple"),
-    "report not uploaded": (lambda wf: _step("report", "actions/upload-artifact")(wf)["with"].update(path="reports/other.json"), check_report, "merged.json"),
-    "html report not uploaded": (lambda wf: _step("report", "actions/upload-artifact")(wf)["with"].update(path="reports/merged.json"), check_report, "index.html"),
-    "a shard left out": (lambda wf: _job("matrix")(wf)["strategy"]["matrix"].update(shard=[1, 2, 3]), check_shards, "--shard"),
-    "shards write one file": (lambda wf: steps(_job("matrix")(wf))[-2].update(run="tox -e ${{ matrix.env }} -- --shard ${{ matrix.shard }}/2"), check_shards, "results files of their own"),
+    "report downloads nothing": (
+        lambda wf: steps(_job("report")(wf)).remove(_step("report", "actions/download-artifact")(wf)),
+        check_report,
+        "downloads no",
+    ),
+    "report misses an artifact": (
+        lambda wf: _step("report", "actions/download-artifact")(wf)["with"].update(pattern="results-keras3-*"),
+        check_report,
+        "keras2-tf215",
+    ),
+    "results in subfolders": (
+        lambda wf: _step("report", "actions/download-artifact")(wf)["with"].pop("merge-multiple"),
+        check_report,
+        "merge-multiple",
+    ),
+    "report not uploaded": (
+        lambda wf: _step("report", "actions/upload-artifact")(wf)["with"].update(path="reports/other.json"),
+        check_report,
+        "merged.json",
+    ),
+    "html report not uploaded": (
+        lambda wf: _step("report", "actions/upload-artifact")(wf)["with"].update(path="reports/merged.json"),
+        check_report,
+        "index.html",
+    ),
+    "a shard left out": (
+        lambda wf: _job("matrix")(wf)["strategy"]["matrix"].update(shard=[1, 2, 3]),
+        check_shards,
+        "--shard",
+    ),
+    "shards write one file": (
+        lambda wf: steps(_job("matrix")(wf))[-2].update(
+            run="tox -e ${{ matrix.env }} -- --shard ${{ matrix.shard }}/2"
+        ),
+        check_shards,
+        "results files of their own",
+    ),
     "no nightly run": (lambda wf: wf["on"].pop("schedule"), check_triggers, "schedule"),
     "nightly not thorough": (lambda wf: wf["env"].update(HYPOTHESIS_PROFILE="ci"), check_triggers, "thorough"),
 }
@@ -318,10 +405,16 @@ def test_each_check_catches_its_breakage(breakage, matrix, tox):
 @pytest.mark.parametrize(
     "section, words",
     [
-        ("[testenv:x]\ncommands = pytest conformance --results reports/results.jsonl", "x does not write reports/x.jsonl"),
+        (
+            "[testenv:x]\ncommands = pytest conformance --results reports/results.jsonl",
+            "x does not write reports/x.jsonl",
+        ),
         ("[testenv:x]\ncommands = pytest conformance --results reports/{envname}.jsonl.bak", "x does not write"),
-        ("[testenv:report]\ncommands = python -m conformance.merge reports", "report does not run"),
-        ("[testenv:report]\ncommands = python -m conformance.merge reports --out reports/merged.json", "report does not render"),
+        ("[testenv:report]\ncommands = python -m conformance.records.merge reports", "report does not run"),
+        (
+            "[testenv:report]\ncommands = python -m conformance.records.merge reports --out reports/merged.json",
+            "report does not render",
+        ),
     ],
 )
 def test_results_path_check_catches_a_wrong_path(section, words, tox):

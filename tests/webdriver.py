@@ -19,9 +19,20 @@ from pathlib import Path
 from typing import Any
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
-        "--disable-default-apps", "--window-size=1400,1000"]
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-default-apps",
+    "--window-size=1400,1000",
+]
 
 
 def find() -> tuple[str, str] | None:
@@ -41,7 +52,9 @@ class Browser:
     def __init__(self, browser: str, driver: str) -> None:
         self.port = _free_port()
         self.profile = tempfile.mkdtemp(prefix="chromium-profile-")
-        self.proc = subprocess.Popen([driver, f"--port={self.port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [driver, f"--port={self.port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -52,13 +65,20 @@ class Browser:
                     self.proc.kill()
                     raise
                 time.sleep(0.1)
-        caps = {"browserName": "chrome", "goog:chromeOptions": {"binary": browser, "args": [*ARGS, f"--user-data-dir={self.profile}"]}}
+        caps = {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": browser, "args": [*ARGS, f"--user-data-dir={self.profile}"]},
+        }
         self.session = self._call("POST", "/session", {"capabilities": {"alwaysMatch": caps}})["sessionId"]
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=60) as r:
                 return json.loads(r.read())["value"]

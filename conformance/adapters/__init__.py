@@ -1,14 +1,17 @@
 """Adapters: the only code that knows which Keras generation is installed.
 
 Scenarios call `current()` and use the adapter's methods; a method the installed generation
-cannot express raises `conformance.errors.Unsupported`.
+cannot express raises `conformance.core.errors.Unsupported`.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from types import ModuleType
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from conformance.adapters.interface import Adapter
 
 # TensorFlow's switch that makes `tf.keras` the tf-keras package (Keras 2) beside Keras 3.
 LEGACY_KERAS = "TF_USE_LEGACY_KERAS"
@@ -24,12 +27,15 @@ def wants_keras2() -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def current() -> ModuleType:
-    """The adapter module for the installed Keras."""
+def current() -> Adapter:
+    """The adapter for the installed Keras: the module implementing the interface for its generation."""
     if wants_keras2():
-        from . import keras2
+        from conformance.adapters import keras2
 
-        return keras2
-    from . import keras3
+        return cast("Adapter", keras2)
+    from conformance.adapters import keras3
 
-    return keras3
+    return cast("Adapter", keras3)
+
+# The implementations, by generation (tests/test_adapter.py checks each against the interface).
+IMPLEMENTATIONS = {"keras3": "conformance.adapters.keras3", "keras2": "conformance.adapters.keras2"}

@@ -14,8 +14,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from .. import blame
-from ..errors import OptimizerRaised, Unsupported, UserCodeRaised
+from conformance.core import blame
+from conformance.core.errors import OptimizerRaised, Unsupported, UserCodeRaised
 
 # Shapes of the weights an optimizer is built on when its state layout is recorded.
 LAYOUT_SHAPES = ((3, 4), (4,))
@@ -60,7 +60,8 @@ def np_dtype(dtype: str) -> Any:
     return np.dtype(dtype)
 
 
-def as_dtype(value: Any, dtype: str) -> np.ndarray:
+def in_dtype(value: Any, dtype: str) -> np.ndarray:
+    """`value` as a numpy array of `dtype` (by way of float64)."""
     return np.asarray(value, dtype=np.float64).astype(np_dtype(dtype))
 
 
@@ -215,7 +216,9 @@ def weight_holder(keras: Any) -> type:
         def __init__(self, shapes: Sequence[Sequence[int]], **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.shapes = [list(s) for s in shapes]
-            self.held = [self.add_weight(shape=tuple(s), initializer="zeros", name=f"v{i}") for i, s in enumerate(self.shapes)]
+            self.held = [
+                self.add_weight(shape=tuple(s), initializer="zeros", name=f"v{i}") for i, s in enumerate(self.shapes)
+            ]
 
         def call(self, x: Any) -> Any:
             return x
@@ -241,7 +244,7 @@ class Models:
             layer = self.holder([np.shape(a) for a in arrays], dtype=dtype)
             model = keras.Model(inputs, layer(inputs))
             for v, a in zip(layer.held, arrays):
-                v.assign(as_dtype(a, dtype))
+                v.assign(in_dtype(a, dtype))
             model.compile(optimizer=opt, loss="mse")
             return model, list(layer.held)
 
@@ -256,7 +259,9 @@ class Models:
         try:
             with keras_call("model.save(...) / keras.models.load_model(...)"):
                 model.save(folder + "/model.keras")
-                return self.keras.models.load_model(folder + "/model.keras", custom_objects={c.__name__: c for c in custom})
+                return self.keras.models.load_model(
+                    folder + "/model.keras", custom_objects={c.__name__: c for c in custom}
+                )
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -296,42 +301,41 @@ class Models:
                 return self.keras.optimizers.get(identifier)
 
 
-def bind(namespace: dict[str, Any], keras: Any, version: str, round_trips: dict, to_numpy: Callable,
-         tensors: Callable, get_weights: Callable) -> None:
-    """Define an adapter module's functions that differ between generations only in the pieces
-    given: its `keras` module, `to_numpy(x)`, `tensors(opt, grads, vars_)` (the gradients as
-    apply_gradients takes them) and `get_weights(opt)`."""
-    models = Models(keras)
-    for name in ("model_holding", "keras_file_roundtrip", "keras_file_reload", "dense_model", "recompile", "fit", "serialize", "deserialize", "get"):
-        namespace[name] = getattr(models, name)
+class StateIO:
+    """The state and gradient functions every generation spells alike, given its pieces: the Keras
+    version, its state round trips (name -> (save, restore)), `to_numpy(x)`, `tensors(opt, grads,
+    vars_)` (the gradients as its apply_gradients takes them) and `get_weights(opt)`."""
 
-    def save_state(opt: Any, mechanism: str) -> Any:
+    def __init__(
+        self, version: str, round_trips: dict, to_numpy: Callable, tensors: Callable, get_weights: Callable
+    ) -> None:
+        self.version, self.round_trips = version, round_trips
+        self.to_numpy, self.tensors, self._get_weights = to_numpy, tensors, get_weights
+
+    def save_state(self, opt: Any, mechanism: str) -> Any:
         with keras_call(f"saving optimizer state ({mechanism})"):
-            return round_trips[mechanism][0](opt)
+            return self.round_trips[mechanism][0](opt)
 
-    def load_state(opt: Any, mechanism: str, blob: Any) -> None:
+    def load_state(self, opt: Any, mechanism: str, blob: Any) -> None:
         with keras_call(f"restoring optimizer state ({mechanism})"):
-            round_trips[mechanism][1](opt, blob)
+            self.round_trips[mechanism][1](opt, blob)
 
-    def model_weights(model: Any) -> list[np.ndarray]:
-        return [to_numpy(v) for v in model.trainable_variables]
+    def model_weights(self, model: Any) -> list[np.ndarray]:
+        return [self.to_numpy(v) for v in model.trainable_variables]
 
-    def flags_of(opt: Any) -> dict[str, bool]:
+    def unaggregated_flags(self, opt: Any) -> dict[str, bool]:
         """The apply_gradients keywords that switch cross-replica aggregation off, where the API has one."""
-        return unaggregated_flags(opt, version)
+        return unaggregated_flags(opt, self.version)
 
-    def apply_unaggregated(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
+    def apply_unaggregated(self, opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
         """apply_gradients with cross-replica aggregation switched off, where the API can say so."""
-        flags = flags_of(opt)
+        flags = self.unaggregated_flags(opt)
         with keras_call(f"optimizer.apply_gradients(..., {', '.join(f'{k}={v}' for k, v in flags.items())})"):
-            opt.apply_gradients(zip(tensors(opt, grads, vars_), vars_), **flags)
+            opt.apply_gradients(zip(self.tensors(opt, grads, vars_), vars_), **flags)
 
-    def weights_of(opt: Any) -> list[np.ndarray]:
+    def get_weights(self, opt: Any) -> list[np.ndarray]:
         with keras_call("optimizer.get_weights()"):
-            return [np.asarray(w) for w in get_weights(opt)]
-
-    namespace.update(save_state=save_state, load_state=load_state, model_weights=model_weights,
-                     unaggregated_flags=flags_of, apply_unaggregated=apply_unaggregated, get_weights=weights_of)
+            return [np.asarray(w) for w in self._get_weights(opt)]
 
 
 def layout_of(build: Callable, state: Callable, variables: Callable, opt: Any) -> list[dict[str, Any]]:
@@ -347,6 +351,7 @@ def tf_compiled_step(describe: str, xla: bool, tensors: Callable) -> Callable[[A
 
     def apply(opt: Any, vars_: list, grads: list) -> None:
         given = tensors(opt, grads, vars_)
+
         def step() -> None:  # returns nothing: the legacy family's apply_gradients returns an Operation
             opt.apply_gradients(zip(given, vars_))
 

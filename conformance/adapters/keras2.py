@@ -19,12 +19,21 @@ from typing import Any, Sequence
 import numpy as np
 import tensorflow as tf
 
-from ..errors import Unsupported
-from . import common, keras2_legacy as legacy
-from .common import LAYOUT_SHAPES, StateVar, assign_weights, config, exclude_from_weight_decay, from_config, keras_call, learning_rate_saved, np_dtype, set_learning_rate  # noqa: F401
+from conformance.adapters import common
+from conformance.adapters import keras2_legacy as legacy
+from conformance.adapters.common import StateVar, keras_call
+from conformance.core.errors import Unsupported
+
+# Interface members every generation spells alike (common.py), part of this module's interface.
+LAYOUT_SHAPES, assign_weights = common.LAYOUT_SHAPES, common.assign_weights
+config, from_config = common.config, common.from_config
+set_learning_rate, learning_rate_saved = common.set_learning_rate, common.learning_rate_saved
+exclude_from_weight_decay, np_dtype = common.exclude_from_weight_decay, common.np_dtype
 
 keras = tf.keras
 GENERATION = "keras2"
+MULTI_BACKEND = False  # tf.keras runs on TensorFlow only
+DISTRIBUTED_WORKERS = False  # the workers drive Keras 3 only (conformance/distributed/jobs.py)
 BASE_CLASS = (keras.optimizers.Optimizer, legacy.BASE)
 # The abstract bases by the name a declared deviation may give them (a user class inherits their entries).
 BASE_NAMES = {keras.optimizers.Optimizer: "Optimizer", legacy.BASE: "legacy.Optimizer"}
@@ -33,9 +42,16 @@ VERSION = __import__(keras.__name__.split(".")[0]).__version__
 
 # Keras 2 slot names -> Keras 3's (the names the references' pairing expects).
 SLOT_NAMES = {
-    "m": "momentum", "v": "velocity", "vhat": "velocity_hat", "u": "norm", "rms": "velocity",
-    "mg": "average_gradient", "accum_grad": "accumulated_grad", "accum_var": "accumulated_delta_var",
-    "r": "", "c": "",  # Adafactor's factored second moments carry the weight's own name in Keras 3
+    "m": "momentum",
+    "v": "velocity",
+    "vhat": "velocity_hat",
+    "u": "norm",
+    "rms": "velocity",
+    "mg": "average_gradient",
+    "accum_grad": "accumulated_grad",
+    "accum_var": "accumulated_delta_var",
+    "r": "",
+    "c": "",  # Adafactor's factored second moments carry the weight's own name in Keras 3
 }
 # Where the same Keras 2 slot name means another Keras 3 slot, by optimizer.
 SLOT_NAMES_OF = {("Adamax", "v"): "norm"}
@@ -44,8 +60,13 @@ LOSS_SCALE_STATE: tuple[str, ...] = ()
 
 
 def versions() -> dict[str, str]:
-    return {"keras": VERSION, "backend": "tensorflow", "generation": GENERATION, "tensorflow": tf.__version__,
-            "keras_module": keras.__name__}
+    return {
+        "keras": VERSION,
+        "backend": "tensorflow",
+        "generation": GENERATION,
+        "tensorflow": tf.__version__,
+        "keras_module": keras.__name__,
+    }
 
 
 def devices() -> list[str]:
@@ -59,7 +80,10 @@ def exported_optimizers() -> dict[str, type]:
     get_unscaled_gradients) and is not covered yet.
     """
     out = {}
-    for prefix, module, base in (("", keras.optimizers, BASE_CLASS[0]), ("legacy.", keras.optimizers.legacy, legacy.BASE)):
+    for prefix, module, base in (
+        ("", keras.optimizers, BASE_CLASS[0]),
+        ("legacy.", keras.optimizers.legacy, legacy.BASE),
+    ):
         for name, obj in vars(module).items():
             if inspect.isclass(obj) and issubclass(obj, base) and obj is not base and not name.startswith("_"):
                 out[prefix + name] = obj
@@ -84,7 +108,7 @@ def accepted_options(cls: type) -> frozenset[str]:
 
 def variables(arrays: Sequence[np.ndarray], dtype: str) -> list[Any]:
     """tf.Variables holding `arrays`, named v0, v1, ... so optimizer state names pair up."""
-    return [tf.Variable(common.as_dtype(a, dtype), dtype=dtype, name=f"v{i}") for i, a in enumerate(arrays)]
+    return [tf.Variable(common.in_dtype(a, dtype), dtype=dtype, name=f"v{i}") for i, a in enumerate(arrays)]
 
 
 def to_numpy(x: Any) -> np.ndarray:
@@ -113,7 +137,7 @@ def create_state(opt: Any, vars_: Sequence[Any]) -> None:
 
 
 def _tensors(grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> list[Any]:
-    return [tf.convert_to_tensor(common.as_dtype(g, v.dtype.name), dtype=v.dtype) for g, v in zip(grads, vars_)]
+    return [tf.convert_to_tensor(common.in_dtype(g, v.dtype.name), dtype=v.dtype) for g, v in zip(grads, vars_)]
 
 
 def apply(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
@@ -141,7 +165,9 @@ def _name(opt: Any, raw: str) -> str:
 
 def state(opt: Any) -> list[StateVar]:
     """Every optimizer variable in creation order (iteration counter included), Keras 3 names."""
-    return [StateVar(v.name, _name(opt, v.name), tuple(v.shape), v.dtype.name, to_numpy(v)) for v in _own_variables(opt)]
+    return [
+        StateVar(v.name, _name(opt, v.name), tuple(v.shape), v.dtype.name, to_numpy(v)) for v in _own_variables(opt)
+    ]
 
 
 def iterations(opt: Any) -> int:
@@ -192,7 +218,15 @@ ROUND_TRIPS = {
 }
 
 
-common.bind(globals(), keras, VERSION, ROUND_TRIPS, to_numpy, lambda opt, grads, vars_: _tensors(grads, vars_), _get_weights)
+# The functions spelled alike in every generation (common.py), made from this generation's pieces.
+_models, _io = common.Models(keras), common.StateIO(
+    VERSION, ROUND_TRIPS, to_numpy, lambda opt, grads, vars_: _tensors(grads, vars_), _get_weights
+)
+model_holding, dense_model, recompile, fit = _models.model_holding, _models.dense_model, _models.recompile, _models.fit
+keras_file_roundtrip, keras_file_reload = _models.keras_file_roundtrip, _models.keras_file_reload
+serialize, deserialize, get = _models.serialize, _models.deserialize, _models.get
+model_weights, save_state, load_state, get_weights = _io.model_weights, _io.save_state, _io.load_state, _io.get_weights
+unaggregated_flags, apply_unaggregated = _io.unaggregated_flags, _io.apply_unaggregated
 
 
 def is_loss_scale(opt: Any) -> bool:
@@ -255,7 +289,9 @@ def compiled_modes() -> dict[str, str]:
 
 def compiled_apply(mode: str) -> Any:
     """One compiled step, (optimizer, variables, float64 gradients) -> None."""
-    return common.tf_compiled_step(compiled_modes()[mode], mode == "xla", lambda opt, grads, vars_: _tensors(grads, vars_))
+    return common.tf_compiled_step(
+        compiled_modes()[mode], mode == "xla", lambda opt, grads, vars_: _tensors(grads, vars_)
+    )
 
 
 def timed_step(opt: Any, vars_: list, grads: list, mode: str) -> Any:

@@ -9,11 +9,19 @@ from typing import Any, Callable, Sequence
 import keras
 import numpy as np
 
-from ..errors import Unsupported
-from . import common
-from .common import LAYOUT_SHAPES, StateVar, assign_weights, config, exclude_from_weight_decay, from_config, keras_call, learning_rate_saved, np_dtype, set_learning_rate  # noqa: F401
+from conformance.adapters import common
+from conformance.adapters.common import StateVar, keras_call, np_dtype
+from conformance.core.errors import Unsupported
+
+# Interface members every generation spells alike (common.py), part of this module's interface.
+LAYOUT_SHAPES, assign_weights = common.LAYOUT_SHAPES, common.assign_weights
+config, from_config = common.config, common.from_config
+set_learning_rate, learning_rate_saved = common.set_learning_rate, common.learning_rate_saved
+exclude_from_weight_decay = common.exclude_from_weight_decay
 
 GENERATION = "keras3"
+MULTI_BACKEND = True  # tensorflow, jax and torch run the same optimizers
+DISTRIBUTED_WORKERS = True  # the workers rebuild optimizers from Keras 3 reproducer code
 BASE_CLASS = keras.optimizers.Optimizer
 # The abstract bases by the name a declared deviation may give them (a user class inherits their entries).
 BASE_NAMES = {keras.optimizers.Optimizer: "Optimizer"}
@@ -129,8 +137,13 @@ def _slot_owners(opt: Any) -> dict[int, str]:
     skip = id(getattr(opt, "_variables", None))
     owners: dict[int, str] = {}
     for value in vars(opt).values():
-        if (not isinstance(value, list) or id(value) == skip or not value or len(value) != len(weights)
-                or not all(id(x) in own for x in value)):
+        if (
+            not isinstance(value, list)
+            or id(value) == skip
+            or not value
+            or len(value) != len(weights)
+            or not all(id(x) in own for x in value)
+        ):
             continue
         for w, x in zip(weights, value):
             owners.setdefault(id(x), w.name)
@@ -172,13 +185,24 @@ def _checkpoint_write(opt: Any) -> Any:
 
 ROUND_TRIPS = {
     "get_weights": (_get_weights, lambda opt, blob: opt.set_weights(blob)),
-    "variables_set_weights": (lambda opt: [to_numpy(v) for v in opt.variables], lambda opt, blob: opt.set_weights(blob)),
+    "variables_set_weights": (
+        lambda opt: [to_numpy(v) for v in opt.variables],
+        lambda opt, blob: opt.set_weights(blob),
+    ),
     "own_variables": (common.own_save, lambda opt, blob: opt.load_own_variables(blob)),
     "tf_checkpoint": (_checkpoint_write, common.checkpoint_read),
 }
 
 
-common.bind(globals(), keras, keras.__version__, ROUND_TRIPS, to_numpy, _scaled_tensors, _get_weights)
+# The functions spelled alike in every generation (common.py), made from this generation's pieces.
+_models, _io = common.Models(keras), common.StateIO(
+    keras.__version__, ROUND_TRIPS, to_numpy, _scaled_tensors, _get_weights
+)
+model_holding, dense_model, recompile, fit = _models.model_holding, _models.dense_model, _models.recompile, _models.fit
+keras_file_roundtrip, keras_file_reload = _models.keras_file_roundtrip, _models.keras_file_reload
+serialize, deserialize, get = _models.serialize, _models.deserialize, _models.get
+model_weights, save_state, load_state, get_weights = _io.model_weights, _io.save_state, _io.load_state, _io.get_weights
+unaggregated_flags, apply_unaggregated = _io.unaggregated_flags, _io.apply_unaggregated
 
 # A LossScaleOptimizer's own variables: its loss scale and the finite steps counted towards growing it.
 LOSS_SCALE_STATE = ("step_counter", "dynamic_scale")
@@ -254,8 +278,10 @@ def compiled_apply(mode: str) -> Callable[[Any, list, list], None]:
     """One compiled step, (optimizer, variables, float64 gradients) -> None, as `mode` compiles it."""
     modes = compiled_modes()
     if mode not in modes:
-        raise Unsupported(f"the {keras.backend.backend()} backend has no {mode!r} compilation of an optimizer step "
-                          f"(it has: {', '.join(modes.values()) or 'none'})")
+        raise Unsupported(
+            f"the {keras.backend.backend()} backend has no {mode!r} compilation of an optimizer step "
+            f"(it has: {', '.join(modes.values()) or 'none'})"
+        )
     if keras.backend.backend() == "tensorflow":
         return common.tf_compiled_step(modes[mode], mode == "xla", _scaled_tensors)
     import jax
@@ -263,7 +289,9 @@ def compiled_apply(mode: str) -> Callable[[Any, list, list], None]:
     def apply(opt: Any, vars_: list, grads: list) -> None:
         tensors = _scaled_tensors(opt, grads, vars_)
         with keras_call(f"{modes[mode]}(optimizer variables, gradients, weights)"):
-            weights, state = jax.jit(opt.stateless_apply)([v.value for v in opt.variables], tensors, [v.value for v in vars_])
+            weights, state = jax.jit(opt.stateless_apply)(
+                [v.value for v in opt.variables], tensors, [v.value for v in vars_]
+            )
             for v, x in zip(vars_, weights):
                 v.assign(x)
             for v, x in zip(opt.variables, state):
@@ -285,6 +313,7 @@ def timed_step(opt: Any, vars_: list, grads: list, mode: str) -> Callable[[], No
         import jax
 
         if mode == "eager":
+
             def eager() -> None:
                 opt.apply_gradients(zip(tensors, vars_))
                 jax.block_until_ready([v.value for v in vars_])

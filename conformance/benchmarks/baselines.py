@@ -20,9 +20,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import optimizers
-from ..errors import Unsupported
-from ..independent import mapping, torch_optim
+from conformance.core.errors import Unsupported
+from conformance.independent import mapping, torch_optim
+from conformance.inputs import registry
 
 MIN_ROUNDS, TARGET_S, MAX_ROUNDS = 15, float(os.environ.get("CONFORMANCE_BENCH_SECONDS", 0.4)), 2000
 THREADS = os.cpu_count() or 1
@@ -78,7 +78,7 @@ def bandwidth(nbytes: int) -> float:
 
 def numpy_time(rule: str, weights: list[np.ndarray], grads: list[np.ndarray], lr: float, hp: dict[str, Any]) -> float:
     """One step of the numpy float32 implementation (on copies of the weights)."""
-    record = optimizers.record(rule)
+    record = registry.record(rule)
     if record is None or record.numpy_step is None:
         why = record.why_missing("numpy_step") if record is not None else None
         raise Unsupported(why or f"no numpy implementation of {rule} in conformance/benchmarks/numpy_steps.py")
@@ -92,14 +92,16 @@ def torch_time(rule: str, weights: list[np.ndarray], grads: list[np.ndarray], hp
     independent-implementation table (`hp`: Keras names, learning_rate and weight_decay included)."""
     if not torch_optim.available():
         raise Unsupported("torch is not installed")
-    record = optimizers.record(rule)
+    record = registry.record(rule)
     if record is None or record.torch is None:
         why = record.why_missing("torch") if record is not None else None
         raise Unsupported(f"{rule}: {why or 'no torch.optim counterpart in the mapping table'}")
     import torch
 
     target = record.torch
-    ctor, kwargs = mapping.library_kwargs(target, mapping.adjusted(target, {k: v for k, v in hp.items() if k in target.keras_names()}))
+    ctor, kwargs = mapping.library_kwargs(
+        target, mapping.adjusted(target, {k: v for k, v in hp.items() if k in target.keras_names()})
+    )
     params = [torch.tensor(w, dtype=torch.float32, requires_grad=True) for w in weights]
     for p, g in zip(params, grads):
         p.grad = torch.tensor(g, dtype=torch.float32)

@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable
 
-from ..errors import ClaimFailed, Unsupported
-from . import wire
+from conformance.core.errors import ClaimFailed, Unsupported
+from conformance.distributed import wire
 
 # Seconds a worker may take to import its backend and configure devices, and to run one job.
 START_S = 240
@@ -61,7 +61,7 @@ def _multi_worker_env(index: int, ports: list[int]) -> dict[str, str]:
 
 
 def _host_devices(index: int, ports: list[int]) -> dict[str, str]:
-    from . import MAX_REPLICAS
+    from conformance.distributed import MAX_REPLICAS
 
     flags = os.environ.get("XLA_FLAGS", "")
     return {"XLA_FLAGS": f"{flags} --xla_force_host_platform_device_count={MAX_REPLICAS}".strip()}
@@ -152,7 +152,10 @@ class Host:
         return out
 
     def _broken(self, what: str) -> None:
-        tails = [f"--- worker {i} (exit {p.popen.poll()}) output, last {OUTPUT_TAIL} characters:\n{p.tail()}" for i, p in enumerate(self.procs)]
+        tails = [
+            f"--- worker {i} (exit {p.popen.poll()}) output, last {OUTPUT_TAIL} characters:\n{p.tail()}"
+            for i, p in enumerate(self.procs)
+        ]
         self.stop()
         self.failure = what + "\n" + "\n".join(tails)
         raise WorkerFailed(self.failure)

@@ -12,29 +12,35 @@ import keras
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from ..errors import Unsupported
-from . import MAX_REPLICAS
+from conformance.core.errors import Unsupported
+from conformance.distributed import MAX_REPLICAS
 
 
 class Group:
     def __init__(self, devices: list, distributed: bool = True) -> None:
         self.n = len(devices)
         self.devices = [str(d) for d in devices]
-        self.describe = f"keras.distribution.DataParallel over {self.devices}" if distributed else "one device (no distribution)"
+        self.describe = (
+            f"keras.distribution.DataParallel over {self.devices}" if distributed else "one device (no distribution)"
+        )
         self.distribution = keras.distribution.DataParallel(devices=devices) if distributed else None
         mesh = Mesh(np.array(devices), ("batch",))
         self._sharded = NamedSharding(mesh, PartitionSpec("batch"))
-        self._total = jax.jit(lambda xs: [x.sum(axis=0) for x in xs], out_shardings=NamedSharding(mesh, PartitionSpec()))
+        self._total = jax.jit(
+            lambda xs: [x.sum(axis=0) for x in xs], out_shardings=NamedSharding(mesh, PartitionSpec())
+        )
 
     def scope(self) -> ContextManager:
         return self.distribution.scope() if self.distribution else nullcontext()
 
     def stepper(self, opt: Any, vars_: list, compiled: bool, apply: Callable | None = None) -> Callable[[list], None]:
         """apply_gradients on the summed gradients, or, `compiled`, a jax.jit of stateless_apply."""
-        from ..adapters import current
+        from conformance.adapters import current
 
         if apply is not None:
-            raise Unsupported("JAX has no replica context: a DataParallel gradient is summed by XLA before the optimizer sees it")
+            raise Unsupported(
+                "JAX has no replica context: a DataParallel gradient is summed by XLA before the optimizer sees it"
+            )
         a = current()
         jitted = jax.jit(opt.stateless_apply)
 

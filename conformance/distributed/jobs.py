@@ -15,12 +15,13 @@ from typing import Any, Callable
 import keras
 import numpy as np
 
-from .. import drive, equivalence, tolerance
-from ..adapters import current as adapter
-from ..catalogue import Setup
-from ..compare import Comparison
-from ..errors import ClaimFailed
-from ..options import Options
+from conformance.adapters import current as adapter
+from conformance.checks import drive, equivalence
+from conformance.core import tolerance
+from conformance.core.compare import Comparison
+from conformance.core.errors import ClaimFailed
+from conformance.inputs.catalogue import Setup
+from conformance.inputs.options import Options
 
 MODES = {False: "eager steps", True: "compiled steps"}
 
@@ -48,7 +49,11 @@ def _short(message: str, limit: int = 1500) -> str:
     kept = []
     for line in message.splitlines():
         bare = line.strip()
-        if not bare or bare.startswith(("File \"", "•", "Arguments received by")) or (line.startswith("        ") and "Error" not in line):
+        if (
+            not bare
+            or bare.startswith(('File "', "•", "Arguments received by"))
+            or (line.startswith("        ") and "Error" not in line)
+        ):
             continue
         kept.append(line)
     text = "\n".join(kept)
@@ -57,7 +62,9 @@ def _short(message: str, limit: int = 1500) -> str:
 
 def _per_replica(group: Any, opt: Any, vars_: list) -> list[tuple[str, list[np.ndarray]]]:
     """Every model and optimizer variable's value on each replica this process holds."""
-    named = [(f"weight v{i}", v) for i, v in enumerate(vars_)] + [(getattr(v, "path", v.name), v) for v in opt.variables]
+    named = [(f"weight v{i}", v) for i, v in enumerate(vars_)] + [
+        (getattr(v, "path", v.name), v) for v in opt.variables
+    ]
     return [(name, group.local(var)) for name, var in named]
 
 
@@ -121,7 +128,10 @@ def replicas(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
     group = groups.group(job["n"])
     setup, dtype, compiled = setup_of(job), job["dtype"], job["compiled"]
     opt, vars_ = _fresh(group, setup, job)
-    ran = [(before, after, _per_replica(group, opt, vars_)) for _, before, after in _steps(group, opt, vars_, job, compiled)]
+    ran = [
+        (before, after, _per_replica(group, opt, vars_))
+        for _, before, after in _steps(group, opt, vars_, job, compiled)
+    ]
     totals = summed(job["replica_grads"])
     like_one = _like_one_device(groups.one(), compiled)
     where = f"{group.describe}, {MODES[compiled]}, {'built' if job['built'] else 'unbuilt'} optimizer"
@@ -129,13 +139,18 @@ def replicas(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
         agree = Comparison(dtype, ("this replica", "replica 0"))
         _agree(agree, t, held)
         cmp = Comparison(dtype, ("replicated", "one device"))
-        exp = equivalence.Expected(setup, before.weights, totals[t], before, f"the sum of the {group.n} replica gradients", apply=like_one)
+        exp = equivalence.Expected(
+            setup, before.weights, totals[t], before, f"the sum of the {group.n} replica gradients", apply=like_one
+        )
         got = equivalence.check_step(cmp, t, after, exp, dtype)
         if after.iterations != got.iterations:
             cmp.differ(f"step {t + 1} iterations (replicated vs one device)", after.iterations, got.iterations)
         problems = []
         if cmp.failed:
-            problems.append(f"step {t + 1} does not equal one single-device step given {exp.describe} ({cmp.summary()}):\n{cmp.report()}")
+            problems.append(
+                f"step {t + 1} does not equal one single-device step given {exp.describe} "
+                f"({cmp.summary()}):\n{cmp.report()}"
+            )
         if agree.failed:
             problems.append(f"replicas hold different values after step {t + 1}:\n{agree.report()}")
         if problems:
@@ -165,8 +180,13 @@ def manual(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
             cmp.differ(f"step {t + 1} iterations", m.iterations, d.iterations)
     if cmp.failed:
         shown = ", ".join(f"{k}={v}" for k, v in flags.items())
-        raise _failed(f"{group.describe}: all_reduce(SUM) by the caller and apply_gradients(..., {shown}) differs from "
-                      f"apply_gradients aggregating ({cmp.summary()}):\n{cmp.report()}", compiled=False, steps=len(job["replica_grads"]), flags=flags)
+        raise _failed(
+            f"{group.describe}: all_reduce(SUM) by the caller and apply_gradients(..., {shown}) differs from "
+            f"apply_gradients aggregating ({cmp.summary()}):\n{cmp.report()}",
+            compiled=False,
+            steps=len(job["replica_grads"]),
+            flags=flags,
+        )
     return {"devices": group.devices}
 
 
@@ -184,8 +204,10 @@ def _fit_once(scope: Callable, setup: Setup, job: dict[str, Any], rows: slice = 
 
 def _spread(one: tuple, other: tuple) -> list[np.ndarray]:
     """|one - other| for the weights and every state variable, in _fit_once's order."""
-    return [np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))
-            for x, y in zip(one[0] + [sv.value for sv in one[1]], other[0] + [sv.value for sv in other[1]])]
+    return [
+        np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))
+        for x, y in zip(one[0] + [sv.value for sv in one[1]], other[0] + [sv.value for sv in other[1]])
+    ]
 
 
 def fit(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
@@ -199,7 +221,9 @@ def fit(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
     setup, dtype = setup_of(job), job["dtype"]
     weights, state, its = _fit_once(group.scope, setup, job)
     one = _fit_once(nullcontext, setup, job)
-    order = [s * tolerance.INPUT_ROUNDINGS for s in _spread(one, _fit_once(nullcontext, setup, job, slice(None, None, -1)))]
+    order = [
+        s * tolerance.INPUT_ROUNDINGS for s in _spread(one, _fit_once(nullcontext, setup, job, slice(None, None, -1)))
+    ]
     weights1, state1, its1 = one
     cmp = Comparison(dtype, ("replicated fit", "one-device fit"), steps=job["epochs"])
     for i, (w, w1, w0) in enumerate(zip(weights, weights1, (job["kernel"], job["bias"]))):
@@ -207,15 +231,18 @@ def fit(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
     if [sv.name for sv in state] != [sv.name for sv in state1]:
         cmp.differ("optimizer variables", [sv.name for sv in state], [sv.name for sv in state1])
     else:
-        for sv, sv1, slack in zip(state, state1, order[len(weights1):]):
+        for sv, sv1, slack in zip(state, state1, order[len(weights1) :]):
             cmp.close(sv.name, sv.value, sv1.value, np.zeros_like(sv1.value), slack)
     if its != its1:
         cmp.differ("iterations", its, its1)
     if cmp.failed:
-        raise _failed(f"model.fit under {group.describe} differs from model.fit on one device, same global batch of "
-                      f"{len(job['x'])} ({cmp.summary()}; allowed: the dtype's bound plus {tolerance.INPUT_ROUNDINGS}x "
-                      f"how far one-device fit moves when its rows are reversed):\n{cmp.report()}",
-                      compiled=True, steps=job["epochs"])
+        raise _failed(
+            f"model.fit under {group.describe} differs from model.fit on one device, same global batch of "
+            f"{len(job['x'])} ({cmp.summary()}; allowed: the dtype's bound plus {tolerance.INPUT_ROUNDINGS}x "
+            f"how far one-device fit moves when its rows are reversed):\n{cmp.report()}",
+            compiled=True,
+            steps=job["epochs"],
+        )
     return {"devices": group.devices}
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..reproducer import array_code
+from conformance.checks.reproducer import array_code
 
 _TF_DEVICES = [
     "import tensorflow as tf",
@@ -30,7 +30,9 @@ _STRATEGY = {
 def _grads(replica_grads: list) -> list[str]:
     lines = ["replica_gradients = [  # one entry per step: one gradient list per replica"]
     for by_replica in replica_grads:
-        lines.append("    [" + ", ".join("[" + ", ".join(array_code(g) for g in grads) + "]" for grads in by_replica) + "],")
+        lines.append(
+            "    [" + ", ".join("[" + ", ".join(array_code(g) for g in grads) + "]" for grads in by_replica) + "],"
+        )
     return lines + ["]"]
 
 
@@ -40,34 +42,51 @@ def _header(job: dict[str, Any]) -> list[str]:
 
 def _variables(job: dict[str, Any], indent: str = "    ") -> list[str]:
     dt = job["dtype"]
-    return [f"{indent}variables = [", *[f"{indent}    keras.Variable({array_code(w)}, dtype={dt!r}, name='v{i}')," for i, w in enumerate(job["weights"])], f"{indent}]"]
+    return [
+        f"{indent}variables = [",
+        *[
+            f"{indent}    keras.Variable({array_code(w)}, dtype={dt!r}, name='v{i}'),"
+            for i, w in enumerate(job["weights"])
+        ],
+        f"{indent}]",
+    ]
 
 
 def _one_device(job: dict[str, Any]) -> list[str]:
     return [
         "",
         "# The claim: the same as one device given the sum of the replica gradients.",
-        "with jax.default_device(jax.devices('cpu')[0]):" if job.get("mechanism") == "data_parallel" else "with tf.device('/CPU:0'):",
+        "with jax.default_device(jax.devices('cpu')[0]):"
+        if job.get("mechanism") == "data_parallel"
+        else "with tf.device('/CPU:0'):",
         f"    one = {job['code']}",
         *_variables(job, "    "),
         "    for by_replica in replica_gradients:",
         "        scale = float(keras.ops.convert_to_numpy(one.scale_loss(1.0)))",
         "        total = [sum(r[i] for r in by_replica) * scale for i in range(len(variables))]",
-        "        one.apply_gradients(zip([keras.ops.convert_to_tensor(g, dtype=v.dtype) for g, v in zip(total, variables)], variables))",
+        "        one.apply_gradients(zip([keras.ops.convert_to_tensor(g, dtype=v.dtype) "
+        "for g, v in zip(total, variables)], variables))",
         "    for v in variables + one.variables:",
         "        print('one device', v.path, keras.ops.convert_to_numpy(v))",
     ]
 
 
-def tf_steps(job: dict[str, Any], mechanism: str, compiled: bool, steps: int, manual: dict[str, bool] | None = None) -> str:
+def tf_steps(
+    job: dict[str, Any], mechanism: str, compiled: bool, steps: int, manual: dict[str, bool] | None = None
+) -> str:
     """apply_gradients inside strategy.run, each replica given its own gradients."""
     n = job["n"]
     apply = "opt.apply_gradients(zip(grads, variables))"
     if manual:
         flags = ", ".join(f"{k}={v}" for k, v in manual.items())
-        apply = f"opt.apply_gradients(zip(tf.distribute.get_replica_context().all_reduce('sum', grads), variables), {flags})"
+        apply = (
+            "opt.apply_gradients(zip(tf.distribute.get_replica_context().all_reduce('sum', grads), variables), "
+            f"{flags})"
+        )
     lines = [
-        *[line.format(n=n) for line in _TF_DEVICES], *_header(job), "",
+        *[line.format(n=n) for line in _TF_DEVICES],
+        *_header(job),
+        "",
         _STRATEGY[mechanism].format(n=n),
         "with strategy.scope():",
         f"    opt = {job['code']}",
@@ -85,7 +104,8 @@ def tf_steps(job: dict[str, Any], mechanism: str, compiled: bool, steps: int, ma
         *_grads(job["replica_grads"][:steps]),
         "for by_replica in replica_gradients:",
         "    scale = float(keras.ops.convert_to_numpy(opt.scale_loss(1.0)))  # gradients of opt.scale_loss(loss)",
-        "    step([tf.constant(np.stack([r[i] for r in by_replica]) * scale, dtype=v.dtype) for i, v in enumerate(variables)])",
+        "    step([tf.constant(np.stack([r[i] for r in by_replica]) * scale, dtype=v.dtype) "
+        "for i, v in enumerate(variables)])",
         "for v in variables + opt.variables:",
         "    print(v.path, [x.numpy() for x in strategy.experimental_local_results(v.value)])",
     ]
@@ -101,7 +121,8 @@ def jax_steps(job: dict[str, Any], compiled: bool, steps: int) -> str:
         f"os.environ['XLA_FLAGS'] = '--xla_force_host_platform_device_count={n}'",
         "import jax",
         "from jax.sharding import Mesh, NamedSharding, PartitionSpec",
-        *_header(job), "",
+        *_header(job),
+        "",
         f"devices = jax.devices('cpu')[:{n}]",
         "distribution = keras.distribution.DataParallel(devices=devices)",
         "mesh = Mesh(np.array(devices), ('batch',))",
@@ -113,18 +134,26 @@ def jax_steps(job: dict[str, Any], compiled: bool, steps: int) -> str:
         *_grads(job["replica_grads"][:steps]),
         "for by_replica in replica_gradients:",
         "    scale = float(keras.ops.convert_to_numpy(opt.scale_loss(1.0)))",
-        "    stacked = [jax.device_put(np.stack([r[i] for r in by_replica]).astype(v.dtype) * scale, NamedSharding(mesh, PartitionSpec('batch')))",
+        "    stacked = [jax.device_put(np.stack([r[i] for r in by_replica]).astype(v.dtype) * scale, "
+        "NamedSharding(mesh, PartitionSpec('batch')))",
         "               for i, v in enumerate(variables)]",
         "    with distribution.scope():",
-        *([
-            "        w, s = jax.jit(opt.stateless_apply)([v.value for v in opt.variables], total(stacked), [v.value for v in variables])",
-            "        for v, x in zip(variables + opt.variables, list(w) + list(s)):",
-            "            v.assign(x)",
-        ] if compiled else ["        opt.apply_gradients(zip(total(stacked), variables))"]),
+        *(
+            [
+                "        w, s = jax.jit(opt.stateless_apply)([v.value for v in opt.variables], total(stacked), "
+                "[v.value for v in variables])",
+                "        for v, x in zip(variables + opt.variables, list(w) + list(s)):",
+                "            v.assign(x)",
+            ]
+            if compiled
+            else ["        opt.apply_gradients(zip(total(stacked), variables))"]
+        ),
         "for v in variables + opt.variables:",
         "    print(v.path, [np.asarray(s.data) for s in v.value.addressable_shards])",
     ]
-    return "\n".join(lines + _one_device({**job, "mechanism": "data_parallel", "replica_grads": job["replica_grads"][:steps]}))
+    return "\n".join(
+        lines + _one_device({**job, "mechanism": "data_parallel", "replica_grads": job["replica_grads"][:steps]})
+    )
 
 
 def fit(job: dict[str, Any], mechanism: str) -> str:
@@ -132,19 +161,35 @@ def fit(job: dict[str, Any], mechanism: str) -> str:
     arr = lambda x: f"np.array({np.asarray(x, np.float64).tolist()!r}, dtype='float32')"  # noqa: E731
     n, (n_in, n_out) = job["n"], np.shape(job["kernel"])
     if mechanism == "data_parallel":
-        head = ["import os", "os.environ['KERAS_BACKEND'] = 'jax'", f"os.environ['XLA_FLAGS'] = '--xla_force_host_platform_device_count={n}'",
-                "import jax", *_header(job), "", f"scope = keras.distribution.DataParallel(devices=jax.devices('cpu')[:{n}]).scope"]
+        head = [
+            "import os",
+            "os.environ['KERAS_BACKEND'] = 'jax'",
+            f"os.environ['XLA_FLAGS'] = '--xla_force_host_platform_device_count={n}'",
+            "import jax",
+            *_header(job),
+            "",
+            f"scope = keras.distribution.DataParallel(devices=jax.devices('cpu')[:{n}]).scope",
+        ]
     else:
-        head = [*[line.format(n=n) for line in _TF_DEVICES], *_header(job), "",
-                f"scope = tf.distribute.MirroredStrategy([f'/CPU:{{i}}' for i in range({n})]).scope"]
-    return "\n".join(head + [
-        "import contextlib", "",
-        "for name, where in (('replicated', scope), ('one device', contextlib.nullcontext)):",
-        "    with where():",
-        f"        opt = {job['code']}",
-        f"        m = keras.Sequential([keras.Input(({n_in},)), keras.layers.Dense({n_out})])",
-        f"        m.layers[-1].kernel.assign({arr(job['kernel'])}); m.layers[-1].bias.assign({arr(job['bias'])})",
-        "        m.compile(optimizer=opt, loss='mse')",
-        f"        m.fit({arr(job['x'])}, {arr(job['y'])}, epochs={job['epochs']}, batch_size={len(job['x'])}, shuffle=False, verbose=0)",
-        "    print(name, [keras.ops.convert_to_numpy(v) for v in m.trainable_variables])",
-    ])
+        head = [
+            *[line.format(n=n) for line in _TF_DEVICES],
+            *_header(job),
+            "",
+            f"scope = tf.distribute.MirroredStrategy([f'/CPU:{{i}}' for i in range({n})]).scope",
+        ]
+    return "\n".join(
+        head
+        + [
+            "import contextlib",
+            "",
+            "for name, where in (('replicated', scope), ('one device', contextlib.nullcontext)):",
+            "    with where():",
+            f"        opt = {job['code']}",
+            f"        m = keras.Sequential([keras.Input(({n_in},)), keras.layers.Dense({n_out})])",
+            f"        m.layers[-1].kernel.assign({arr(job['kernel'])}); m.layers[-1].bias.assign({arr(job['bias'])})",
+            "        m.compile(optimizer=opt, loss='mse')",
+            f"        m.fit({arr(job['x'])}, {arr(job['y'])}, epochs={job['epochs']}, batch_size={len(job['x'])}, "
+            "shuffle=False, verbose=0)",
+            "    print(name, [keras.ops.convert_to_numpy(v) for v in m.trainable_variables])",
+        ]
+    )

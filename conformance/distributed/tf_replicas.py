@@ -9,7 +9,7 @@ from typing import Any, Callable, ContextManager
 import numpy as np
 import tensorflow as tf
 
-from . import MAX_REPLICAS
+from conformance.distributed import MAX_REPLICAS
 
 
 class Group:
@@ -27,7 +27,7 @@ class Group:
     def stepper(self, opt: Any, vars_: list, compiled: bool, apply: Callable | None = None) -> Callable[[list], None]:
         """A step taking one gradient list per replica: `strategy.run(apply, ...)`, in a
         tf.function when `compiled`; `apply(grads)` runs in replica context (apply_gradients)."""
-        from ..adapters import current
+        from conformance.adapters import current
 
         a = current()
         s = self.strategy
@@ -46,13 +46,18 @@ class Group:
             run = tf.function(run)
 
         def step(by_replica: list[list[np.ndarray]]) -> None:
-            run([tf.constant(np.stack([grads[i] for grads in by_replica]).astype(a.np_dtype(v.dtype))) for i, v in enumerate(vars_)])
+            run(
+                [
+                    tf.constant(np.stack([grads[i] for grads in by_replica]).astype(a.np_dtype(v.dtype)))
+                    for i, v in enumerate(vars_)
+                ]
+            )
 
         return step
 
     @staticmethod
     def all_reduce(grads: list) -> list:
-        """The caller's own all-reduce (seed 003's example), in replica context."""
+        """The caller's own all-reduce (the Keras optimizers docs' example), in replica context."""
         return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, grads)
 
     def local(self, var: Any) -> list[np.ndarray]:
@@ -68,7 +73,9 @@ class Mirrored:
     def __init__(self) -> None:
         gpus = tf.config.list_physical_devices("GPU")
         if len(gpus) == 1:
-            tf.config.set_logical_device_configuration(gpus[0], [tf.config.LogicalDeviceConfiguration(memory_limit=1024)] * MAX_REPLICAS)
+            tf.config.set_logical_device_configuration(
+                gpus[0], [tf.config.LogicalDeviceConfiguration(memory_limit=1024)] * MAX_REPLICAS
+            )
         elif not gpus:
             cpu = tf.config.list_physical_devices("CPU")[0]
             tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * MAX_REPLICAS)
@@ -83,7 +90,9 @@ class Mirrored:
             # Strategies in one process share collective group keys from 1; groups of different sizes
             # under one key abort. Each replica count gets its own key range (TF's own tests do this).
             tf.distribute.MirroredStrategy._collective_key_base = 100_000 * n
-            self._groups[n] = Group(tf.distribute.MirroredStrategy(self.devices[:n]), f"MirroredStrategy over {self.devices[:n]}")
+            self._groups[n] = Group(
+                tf.distribute.MirroredStrategy(self.devices[:n]), f"MirroredStrategy over {self.devices[:n]}"
+            )
         return self._groups[n]
 
 

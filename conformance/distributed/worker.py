@@ -14,7 +14,7 @@ import time
 import traceback
 from typing import Any
 
-from . import wire
+from conformance.distributed import wire
 
 
 def _orphan_watch() -> None:
@@ -29,21 +29,21 @@ def _orphan_watch() -> None:
 def replicas(kind: str) -> Any:
     """The device group factory of a kind; imports (and so initialises) the backend."""
     if kind == "mirrored":
-        from .tf_replicas import mirrored
+        from conformance.distributed.tf_replicas import mirrored
 
         return mirrored()
     if kind == "multi_worker":
-        from .tf_replicas import multi_worker
+        from conformance.distributed.tf_replicas import multi_worker
 
         return multi_worker()
     if kind == "data_parallel":
-        from .jax_replicas import data_parallel
+        from conformance.distributed.jax_replicas import data_parallel
 
         return data_parallel()
     if kind.startswith("backend_"):  # one device, the backend's default
         from types import SimpleNamespace
 
-        from ..adapters import current
+        from conformance.adapters import current
 
         return SimpleNamespace(devices=current().devices())
     raise SystemExit(f"unknown worker kind {kind!r}")
@@ -51,7 +51,7 @@ def replicas(kind: str) -> Any:
 
 def answer(run: Any, *args: Any) -> dict[str, Any]:
     """Run a job; its value, or what went wrong as data the suite turns back into a verdict."""
-    from ..errors import ClaimFailed, Unsupported
+    from conformance.core.errors import ClaimFailed, Unsupported
 
     try:
         return {"ok": run(*args)}
@@ -73,8 +73,8 @@ def main(argv: list[str]) -> None:
         wire.send(proto, found)
         return
     group_of = found["ok"]
-    from ..adapters import current
-    from . import jobs
+    from conformance.adapters import current
+    from conformance.distributed import jobs
 
     wire.send(proto, {"ok": {"devices": group_of.devices, "versions": current().versions()}})
     while True:

@@ -16,17 +16,27 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from hypothesis import strategies as st
 
-from .. import drive, optimizers, tolerance
-from ..catalogue import Setup, Spec
-from ..adapters import current as adapter
-from ..compare import Comparison
-from ..errors import ClaimFailed, Unsupported
-from ..learning_rates import LearningRate
-from ..options import Options
-from ..reproducer import array_code, script
-from ..strategies import FLOAT64, Case, cases
-from . import optax_impl, torch_optim
-from .mapping import Target, adjusted, default_differences, describe_call, float32_exact, is_rate, library_kwargs
+from conformance.adapters import current as adapter
+from conformance.checks import drive
+from conformance.checks.reproducer import array_code, script
+from conformance.core import tolerance
+from conformance.core.compare import Comparison
+from conformance.core.errors import ClaimFailed, Unsupported
+from conformance.independent import optax_impl, torch_optim
+from conformance.independent.mapping import (
+    Target,
+    adjusted,
+    default_differences,
+    describe_call,
+    float32_exact,
+    is_rate,
+    library_kwargs,
+)
+from conformance.inputs import registry
+from conformance.inputs.catalogue import Setup, Spec
+from conformance.inputs.learning_rates import LearningRate
+from conformance.inputs.options import Options
+from conformance.inputs.strategies import FLOAT64, Case, cases
 
 LIBRARIES: dict[str, ModuleType] = {"torch": torch_optim, "optax": optax_impl}
 # Few, short runs: every step of a free-running comparison is checked, and the claim is about the
@@ -44,13 +54,16 @@ def target_for(spec: Spec, library: str) -> tuple[str, Target]:
     if spec.kind == "wrapper":
         raise Unsupported(f"{spec.name} wraps another optimizer; {lib.LABEL} has no counterpart of the wrapper itself")
     name = spec.parent or spec.name
-    record = optimizers.record(name)
+    record = registry.record(name)
     why = record.why_missing(lib.SPEC_FIELD) if record is not None else None
     if why:
         raise Unsupported(f"{spec.name}: {why}")
     target = getattr(record, lib.SPEC_FIELD) if record is not None else None
     if target is None or spec.kind == "unspecced":
-        raise Unsupported(f"{spec.name}: the suite has no mapping of it to {lib.LABEL} (neither a mapped built-in nor a subclass of one)")
+        raise Unsupported(
+            f"{spec.name}: the suite has no mapping of it to {lib.LABEL} "
+            "(neither a mapped built-in nor a subclass of one)"
+        )
     return name, target
 
 
@@ -65,7 +78,7 @@ def mappable(name: str, target: Target) -> Callable[[st.DrawFn, Setup], Setup]:
     rate (schedules are not mapped: its first value); no base option but a mapped weight_decay."""
 
     def configure(draw: st.DrawFn, setup: Setup) -> Setup:
-        record = optimizers.record(name)
+        record = registry.record(name)
         rule = record.reference if record is not None else None
         wd = setup.opts.weight_decay
         if wd is None and record is not None:
@@ -102,7 +115,9 @@ def _perturbed(weights: list[np.ndarray], grads: list[list[np.ndarray]], up: flo
     ]
 
 
-def _conditioning(lib: ModuleType, run: Run, weights: list[np.ndarray], grads: list[list[np.ndarray]], dtype: str) -> list[list[np.ndarray]]:
+def _conditioning(
+    lib: ModuleType, run: Run, weights: list[np.ndarray], grads: list[list[np.ndarray]], dtype: str
+) -> list[list[np.ndarray]]:
     """Per step and variable, how far the library's trajectory moves under `_perturbed` inputs."""
     spread = [[np.zeros_like(w) for w in step] for step in run.weights]
     for w, g in _perturbed(weights, grads, tolerance.input_perturbation(dtype)):
@@ -131,12 +146,15 @@ def differences(actual: Sequence[np.ndarray], expected: Sequence[np.ndarray]) ->
 
 
 def _reproducer(case: Case, lib: ModuleType, run: Run, steps: int) -> str:
-    tail = "\n".join([
-        "",
-        f"keras_weights = [{adapter().REPRO.numpy.format(x='v')} for v in variables]",
-        "for i, (k, w) in enumerate(zip(keras_weights, library_weights)):",
-        f"    print(f'v{{i}}: keras {{k!r}}, {run.label}.{run.constructor} {{w!r}}, max |difference| {{np.max(np.abs(k - w))!r}}')",
-    ])
+    tail = "\n".join(
+        [
+            "",
+            f"keras_weights = [{adapter().REPRO.numpy.format(x='v')} for v in variables]",
+            "for i, (k, w) in enumerate(zip(keras_weights, library_weights)):",
+            f"    print(f'v{{i}}: keras {{k!r}}, {run.label}.{run.constructor} {{w!r}}, "
+            "max |difference| {np.max(np.abs(k - w))!r}')",
+        ]
+    )
     ws = [array_code(w) for w in case.weights]
     return script(case, case.grads[:steps], check=f"# the same steps with {run.call}:\n{lib.code(run.call, ws)}{tail}")
 
@@ -152,16 +170,21 @@ class Outcome:
 
     def measured(self) -> str:
         worst_abs, worst_rel = differences(self.keras_weights or [], self.run.weights[self.step - 1])
-        return f"max |keras - {self.run.label}.{self.run.constructor}| {worst_abs:.3g}, max relative difference {worst_rel:.3g}"
+        return (
+            f"max |keras - {self.run.label}.{self.run.constructor}| {worst_abs:.3g}, "
+            f"max relative difference {worst_rel:.3g}"
+        )
 
 
 def _amplification(name: str, hp: dict[str, Any]) -> float:
     """The rounding amplification the two may legitimately differ by: the rule's own (bias
     corrections near beta = 1, declared by its reference) times that of its moving averages."""
-    record = optimizers.record(name)
+    record = registry.record(name)
     rule = record.reference if record is not None else None
     own = getattr(rule, "amplification", lambda _: 1.0)(hp) if rule else 1.0
-    return own * tolerance.moving_average_amplification(v for k, v in hp.items() if is_rate(name, k) and type(v) is float)
+    return own * tolerance.moving_average_amplification(
+        v for k, v in hp.items() if is_rate(name, k) and type(v) is float
+    )
 
 
 def compare(case: Case, lib: ModuleType, target: Target, name: str, overrides: dict[str, Any] | None = None) -> Outcome:
@@ -212,7 +235,11 @@ def _failure(case: Case, lib: ModuleType, name: str, target: Target, out: Outcom
         f"mapped hyperparameters: keras {_shown(case.setup)} -> {run.label}.{run.constructor} {run.kwargs}\n"
         f"{out.cmp.report()}\n"
         + "".join(f"{line}\n" for line in _probes(case, lib, name, target))
-        + (f"(defaults that differ, Keras vs {run.label}, all passed explicitly here: {shown_defaults})" if defaults else ""),
+        + (
+            f"(defaults that differ, Keras vs {run.label}, all passed explicitly here: {shown_defaults})"
+            if defaults
+            else ""
+        ),
         reproducer=_reproducer(case, lib, run, out.step),
     )
 
@@ -226,7 +253,9 @@ def check(data: Any, spec: Spec, library: str) -> Comparison:
     difference beyond the tolerance."""
     name, target = target_for(spec, library)
     lib = LIBRARIES[library]
-    case = data.draw(cases(spec, FLOAT64, max_steps=MAX_STEPS, max_vars=MAX_VARS, configure=mappable(name, target)), label="case")
+    case = data.draw(
+        cases(spec, FLOAT64, max_steps=MAX_STEPS, max_vars=MAX_VARS, configure=mappable(name, target)), label="case"
+    )
     out = compare(case, lib, target, name)
     if out.step:
         raise _failure(case, lib, name, target, out)

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .. import arguments
+from conformance.inputs import arguments
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,9 @@ def _converted(name: str, dest: str | Param, value: Any) -> Any:
     return dest.convert(value) if isinstance(dest, Param) else value
 
 
-def library_kwargs(target: Target, hp: dict[str, Any], overrides: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+def library_kwargs(
+    target: Target, hp: dict[str, Any], overrides: dict[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
     """(constructor, keyword arguments) of the library call for the Keras hyperparameters `hp`
     (learning_rate and weight_decay included); `overrides` set library arguments directly."""
     unknown = set(hp) - target.keras_names()
@@ -157,7 +159,9 @@ def describe_call(label: str, constructor: str, kwargs: dict[str, Any]) -> str:
 
 def _defaults(fn: Callable) -> dict[str, Any]:
     sig = inspect.signature(fn)
-    return {k: (p.default if p.default is not inspect.Parameter.empty else "required") for k, p in sig.parameters.items()}
+    return {
+        k: (p.default if p.default is not inspect.Parameter.empty else "required") for k, p in sig.parameters.items()
+    }
 
 
 def default_differences(keras_cls: type, target: Target, library_fn: Callable) -> dict[str, tuple[Any, Any]]:

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .mapping import Probe
+from conformance.independent.mapping import Probe
 
 LABEL = "optax"
 DOCS = "https://optax.readthedocs.io/en/latest/api/optimizers.html"
@@ -40,7 +40,9 @@ def constructor(name: str) -> Any:
     return getattr(optax, name)
 
 
-def run(ctor: str, kwargs: dict[str, Any], weights: Sequence[np.ndarray], grads: Sequence[Sequence[np.ndarray]]) -> list[list[np.ndarray]]:
+def run(
+    ctor: str, kwargs: dict[str, Any], weights: Sequence[np.ndarray], grads: Sequence[Sequence[np.ndarray]]
+) -> list[list[np.ndarray]]:
     """The weights after each step of `optax.<ctor>(**kwargs)`, in float64."""
     import jax
     import jax.numpy as jnp
@@ -60,17 +62,19 @@ def run(ctor: str, kwargs: dict[str, Any], weights: Sequence[np.ndarray], grads:
 
 def code(call: str, weights: Sequence[str]) -> str:
     """Reproducer lines: `call` stepped on `gradients`; leaves the weights in `library_weights`."""
-    return "\n".join([
-        "import jax",
-        "import jax.numpy as jnp",
-        "import optax",
-        "",
-        "with jax.enable_x64(True):",
-        f"    params = [{', '.join(f'jnp.asarray({w})' for w in weights)}]",
-        f"    independent = {call}",
-        "    state = independent.init(params)",
-        "    for grads in gradients:",
-        "        updates, state = independent.update([jnp.asarray(g) for g in grads], state, params)",
-        "        params = optax.apply_updates(params, updates)",
-        "    library_weights = [np.asarray(p) for p in params]",
-    ])
+    return "\n".join(
+        [
+            "import jax",
+            "import jax.numpy as jnp",
+            "import optax",
+            "",
+            "with jax.enable_x64(True):",
+            f"    params = [{', '.join(f'jnp.asarray({w})' for w in weights)}]",
+            f"    independent = {call}",
+            "    state = independent.init(params)",
+            "    for grads in gradients:",
+            "        updates, state = independent.update([jnp.asarray(g) for g in grads], state, params)",
+            "        params = optax.apply_updates(params, updates)",
+            "    library_weights = [np.asarray(p) for p in params]",
+        ]
+    )

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .mapping import Probe
+from conformance.independent.mapping import Probe
 
 LABEL = "torch.optim"
 DOCS = "https://pytorch.org/docs/stable/optim.html"
@@ -44,7 +44,9 @@ def constructor(name: str) -> Any:
     return getattr(torch.optim, name)
 
 
-def run(ctor: str, kwargs: dict[str, Any], weights: Sequence[np.ndarray], grads: Sequence[Sequence[np.ndarray]]) -> list[list[np.ndarray]]:
+def run(
+    ctor: str, kwargs: dict[str, Any], weights: Sequence[np.ndarray], grads: Sequence[Sequence[np.ndarray]]
+) -> list[list[np.ndarray]]:
     """The weights after each step of `torch.optim.<ctor>(params, **kwargs)`, in float64 on the CPU."""
     import torch
 
@@ -64,14 +66,16 @@ def code(call: str, weights: Sequence[str]) -> str:
     leaves the weights in `library_weights`."""
     params = ", ".join(f"torch.tensor({w}, dtype=torch.float64, requires_grad=True)" for w in weights)
     ctor, _, args = call.partition("(")
-    return "\n".join([
-        "import torch",
-        "",
-        f"params = [{params}]",
-        f"independent = {ctor}(params, {args}",
-        "for grads in gradients:",
-        "    for p, g in zip(params, grads):",
-        "        p.grad = torch.tensor(g, dtype=torch.float64)",
-        "    independent.step()",
-        "library_weights = [p.detach().numpy() for p in params]",
-    ])
+    return "\n".join(
+        [
+            "import torch",
+            "",
+            f"params = [{params}]",
+            f"independent = {ctor}(params, {args}",
+            "for grads in gradients:",
+            "    for p, g in zip(params, grads):",
+            "        p.grad = torch.tensor(g, dtype=torch.float64)",
+            "    independent.step()",
+            "library_weights = [p.detach().numpy() for p in params]",
+        ]
+    )

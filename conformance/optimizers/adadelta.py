@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..arguments import DECAY, NONNEG
-from ..benchmarks import numpy_steps
-from ..hyperparameters import beta, epsilon
-from ..independent import torch_optim
-from ..independent.mapping import Target
-from ..reference import adadelta
-from ..spec import OptimizerSpec
+from conformance.benchmarks import numpy_steps
+from conformance.independent import torch_optim
+from conformance.independent.mapping import Target
+from conformance.inputs.arguments import DECAY, NONNEG
+from conformance.inputs.hyperparameters import beta, epsilon
+from conformance.inputs.spec import OptimizerSpec
+from conformance.reference import adadelta
 
 SPEC = OptimizerSpec(
     name="Adadelta",
@@ -24,7 +24,12 @@ SPEC = OptimizerSpec(
     optax=Target(
         "adadelta",
         {"learning_rate": "learning_rate", "rho": "rho", "epsilon": "eps"},
-        adjust={"weight_decay": (None, "optax.adadelta adds weight_decay * w to the gradient before scaling it; Keras's decay is decoupled")},
+        adjust={
+            "weight_decay": (
+                None,
+                "optax.adadelta adds weight_decay * w to the gradient before scaling it; Keras's decay is decoupled",
+            )
+        },
         library_only={"weight_decay": 0.0},
     ),
     family="accumulator",

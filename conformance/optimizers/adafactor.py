@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from ..arguments import FLAG, NONNEG, NONPOS, POSITIVE
-from ..independent.mapping import Probe, Target, negated
-from ..reference import adafactor
-from ..spec import OptimizerSpec
+from conformance.independent.mapping import Probe, Target, negated
+from conformance.inputs.arguments import FLAG, NONNEG, NONPOS, POSITIVE
+from conformance.inputs.spec import OptimizerSpec
+from conformance.reference import adafactor
 
 SPEC = OptimizerSpec(
     name="Adafactor",
@@ -39,8 +39,15 @@ SPEC = OptimizerSpec(
             "weight_decay": "weight_decay",
         },
         adjust={
-            "clip_threshold": (lambda hp: max(1.0, hp["clip_threshold"]), "torch requires d >= 1: smaller thresholds are drawn as 1.0"),
-            "relative_step": (True, "torch always uses the relative step min(lr, 1/sqrt(t)); Keras's relative_step=False documents lr as given"),
+            "clip_threshold": (
+                lambda hp: max(1.0, hp["clip_threshold"]),
+                "torch requires d >= 1: smaller thresholds are drawn as 1.0",
+            ),
+            "relative_step": (
+                True,
+                "torch always uses the relative step min(lr, 1/sqrt(t)); "
+                "Keras's relative_step=False documents lr as given",
+            ),
         },
         # Keras adds epsilon_1 to g^2, torch floors the estimate at eps[0]^2: both negligible
         # (and a zero gradient still finite: 0 / sqrt(1e-300), 0 * rsqrt(1e-300)) they coincide.
@@ -64,7 +71,10 @@ SPEC = OptimizerSpec(
         adjust={
             "epsilon_2": (1e-3, "optax.adafactor fixes the parameter-scale floor at 1e-3 (scale_by_param_block_rms)"),
             "relative_step": (False, "optax.adafactor uses the learning rate as given (a schedule is the caller's)"),
-            "clip_threshold": (lambda hp: max(1.0, hp["clip_threshold"]), "optax documents clipping_threshold >= 1: smaller ones are drawn as 1.0"),
+            "clip_threshold": (
+                lambda hp: max(1.0, hp["clip_threshold"]),
+                "optax documents clipping_threshold >= 1: smaller ones are drawn as 1.0",
+            ),
             "weight_decay": (None, "optax.adafactor's weight_decay_rate is not scaled by the learning rate"),
         },
         library_only={

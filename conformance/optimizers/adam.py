@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from ..arguments import ADAM_MOMENTS, FLAG
-from ..benchmarks import numpy_steps
-from ..hyperparameters import adam_moments
-from ..independent import optax_impl, torch_optim
-from ..independent.mapping import Probe, Target
-from ..reference import adam
-from ..spec import OptimizerSpec
+from conformance.benchmarks import numpy_steps
+from conformance.independent import optax_impl, torch_optim
+from conformance.independent.mapping import Probe, Target
+from conformance.inputs.arguments import ADAM_MOMENTS, FLAG
+from conformance.inputs.hyperparameters import adam_moments
+from conformance.inputs.spec import OptimizerSpec
+from conformance.reference import adam
 
 SPEC = OptimizerSpec(
     name="Adam",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..arguments import ADAM_MOMENTS
-from ..benchmarks import numpy_steps
-from ..hyperparameters import adam_moments
-from ..independent import optax_impl, torch_optim
-from ..independent.mapping import Target
-from ..reference import adamax
-from ..spec import OptimizerSpec
+from conformance.benchmarks import numpy_steps
+from conformance.independent import optax_impl, torch_optim
+from conformance.independent.mapping import Target
+from conformance.inputs.arguments import ADAM_MOMENTS
+from conformance.inputs.hyperparameters import adam_moments
+from conformance.inputs.spec import OptimizerSpec
+from conformance.reference import adamax
 
 SPEC = OptimizerSpec(
     name="Adamax",

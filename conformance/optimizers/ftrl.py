@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from ..arguments import NONNEG, NONPOS
-from ..benchmarks import numpy_steps
-from ..reference import ftrl
-from ..spec import OptimizerSpec
+from conformance.benchmarks import numpy_steps
+from conformance.inputs.arguments import NONNEG, NONPOS
+from conformance.inputs.spec import OptimizerSpec
+from conformance.reference import ftrl
 
 _strength = st.one_of(st.just(0.0), st.floats(0.0, 0.1))
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ..arguments import ADAM_MOMENTS
-from ..hyperparameters import adam_moments
-from ..independent import optax_impl
-from ..independent.mapping import Target
-from ..reference import lamb
-from ..spec import OptimizerSpec
+from conformance.independent import optax_impl
+from conformance.independent.mapping import Target
+from conformance.inputs.arguments import ADAM_MOMENTS
+from conformance.inputs.hyperparameters import adam_moments
+from conformance.inputs.spec import OptimizerSpec
+from conformance.reference import lamb
 
 SPEC = OptimizerSpec(
     name="Lamb",
@@ -18,7 +18,13 @@ SPEC = OptimizerSpec(
     optax=Target(
         "lamb",
         {"learning_rate": "learning_rate", **optax_impl.ADAM_BETAS},
-        adjust={"weight_decay": (None, "optax.lamb adds weight_decay * w to the update inside the trust ratio; Keras's decay is decoupled, before the step")},
+        adjust={
+            "weight_decay": (
+                None,
+                "optax.lamb adds weight_decay * w to the update inside the trust ratio; "
+                "Keras's decay is decoupled, before the step",
+            )
+        },
         library_only={"eps_root": 0.0, "weight_decay": 0.0},
     ),
     family="adam-like",

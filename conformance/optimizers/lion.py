@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from ..arguments import DECAY, Domain
-from ..benchmarks import numpy_steps
-from ..hyperparameters import beta
-from ..independent.mapping import Target
-from ..reference import lion
-from ..spec import OptimizerSpec
+from conformance.benchmarks import numpy_steps
+from conformance.independent.mapping import Target
+from conformance.inputs.arguments import DECAY, Domain
+from conformance.inputs.hyperparameters import beta
+from conformance.inputs.spec import OptimizerSpec
+from conformance.reference import lion
 
 SPEC = OptimizerSpec(
     name="Lion",
@@ -20,7 +20,9 @@ SPEC = OptimizerSpec(
     reference=lion,
     torch="torch.optim has no Lion optimizer",
     # optax.lion's default weight_decay is 1e-3; Keras's None (no decay) maps to 0.0.
-    optax=Target("lion", {"learning_rate": "learning_rate", "beta_1": "b1", "beta_2": "b2", "weight_decay": "weight_decay"}),
+    optax=Target(
+        "lion", {"learning_rate": "learning_rate", "beta_1": "b1", "beta_2": "b2", "weight_decay": "weight_decay"}
+    ),
     family="sign",
     numpy_step=numpy_steps.Lion,
 )

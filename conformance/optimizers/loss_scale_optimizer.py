@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..arguments import COUNT, POSITIVE
-from ..spec import OptimizerSpec
+from conformance.inputs.arguments import COUNT, POSITIVE
+from conformance.inputs.spec import OptimizerSpec
 
 SPEC = OptimizerSpec(
     name="LossScaleOptimizer",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..arguments import POSITIVE
-from ..spec import OptimizerSpec
+from conformance.inputs.arguments import POSITIVE
+from conformance.inputs.spec import OptimizerSpec
 
 SPEC = OptimizerSpec(
     name="MultiOptimizer",

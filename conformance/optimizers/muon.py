@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from ..arguments import COUNT, DECAY, FLAG, NONNEG, POSITIVE
-from ..hyperparameters import beta, beta2, epsilon
-from ..reference import muon
-from ..spec import OptimizerSpec
+from conformance.inputs.arguments import COUNT, DECAY, FLAG, NONNEG, POSITIVE
+from conformance.inputs.hyperparameters import beta, beta2, epsilon
+from conformance.inputs.spec import OptimizerSpec
+from conformance.reference import muon
 
 SPEC = OptimizerSpec(
     name="Muon",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from ..arguments import DECAY, FLAG, NONNEG
-from ..benchmarks import numpy_steps
-from ..hyperparameters import beta, epsilon, momentum
-from ..independent import optax_impl, torch_optim
-from ..independent.mapping import Target
-from ..reference import rmsprop
-from ..spec import OptimizerSpec
+from conformance.benchmarks import numpy_steps
+from conformance.independent import optax_impl, torch_optim
+from conformance.independent.mapping import Target
+from conformance.inputs.arguments import DECAY, FLAG, NONNEG
+from conformance.inputs.hyperparameters import beta, epsilon, momentum
+from conformance.inputs.spec import OptimizerSpec
+from conformance.reference import rmsprop
 
 SPEC = OptimizerSpec(
     name="RMSprop",
@@ -27,7 +27,13 @@ SPEC = OptimizerSpec(
     # eps_in_sqrt=True (optax's default) and no bias correction: optax's documented defaults.
     optax=Target(
         "rmsprop",
-        {"learning_rate": "learning_rate", "rho": "decay", "epsilon": "eps", "centered": "centered", "momentum": "momentum"},
+        {
+            "learning_rate": "learning_rate",
+            "rho": "decay",
+            "epsilon": "eps",
+            "centered": "centered",
+            "momentum": "momentum",
+        },
         adjust={"weight_decay": (None, optax_impl.NO_DECAY.format("rmsprop"))},
         library_only={"initial_scale": 0.0, "eps_in_sqrt": True, "bias_correction": False, "nesterov": False},
     ),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from ..arguments import ADAM_MOMENTS, Domain
-from ..hyperparameters import adam_moments
-from ..reference import schedule_free_adamw
-from ..spec import OptimizerSpec
+from conformance.inputs.arguments import ADAM_MOMENTS, Domain
+from conformance.inputs.hyperparameters import adam_moments
+from conformance.inputs.spec import OptimizerSpec
+from conformance.reference import schedule_free_adamw
 
 SPEC = OptimizerSpec(
     name="ScheduleFreeAdamW",

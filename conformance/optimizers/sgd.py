@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from ..arguments import DECAY, FLAG
-from ..benchmarks import numpy_steps
-from ..hyperparameters import momentum
-from ..independent import optax_impl, torch_optim
-from ..independent.mapping import Target
-from ..reference import sgd
-from ..spec import OptimizerSpec
+from conformance.benchmarks import numpy_steps
+from conformance.independent import optax_impl, torch_optim
+from conformance.independent.mapping import Target
+from conformance.inputs.arguments import DECAY, FLAG
+from conformance.inputs.hyperparameters import momentum
+from conformance.inputs.spec import OptimizerSpec
+from conformance.reference import sgd
 
 SPEC = OptimizerSpec(
     name="SGD",

@@ -9,16 +9,16 @@ from typing import Any
 def rule_for(class_name: str) -> ModuleType | None:
     """The reference module for a Keras optimizer class name, or None if there is none (its
     record's `reference`, conformance/optimizers/)."""
-    from .. import optimizers
+    from conformance.inputs import registry
 
-    spec = optimizers.record(class_name)
+    spec = registry.record(class_name)
     return spec.reference if spec is not None else None
 
 
 def __getattr__(name: str) -> Any:
     # MODULES (Keras class name -> module under conformance.reference), a view of the records.
     if name == "MODULES":
-        from .. import optimizers
+        from conformance.inputs import registry
 
-        return {n: s.reference.__name__.rpartition(".")[2] for n, s in optimizers.with_field("reference").items()}
+        return {n: s.reference.__name__.rpartition(".")[2] for n, s in registry.with_field("reference").items()}
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .core import Array, per_variable
+from conformance.reference.core import Array, per_variable
 
 DEFAULTS: dict = {
     "beta_2_decay": -0.8,

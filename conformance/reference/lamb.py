@@ -11,7 +11,7 @@ from typing import Mapping
 import numpy as np
 
 from conformance.reference import core
-from .core import Array, per_variable
+from conformance.reference.core import Array, per_variable
 
 DEFAULTS: dict = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
 

@@ -10,7 +10,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .core import Array, per_variable
+from conformance.reference.core import Array, per_variable
 
 DEFAULTS: dict = {"beta_1": 0.9, "beta_2": 0.99}
 

@@ -20,7 +20,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from conformance.reference import core
-from .core import Array, State, f64
+from conformance.reference.core import Array, State, f64
 
 DEFAULTS: dict = {
     "adam_beta_1": 0.9,

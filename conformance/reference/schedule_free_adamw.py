@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from conformance.reference import core
-from .core import Array, State, f64
+from conformance.reference.core import Array, State, f64
 
 DEFAULTS: dict = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "warmup_steps": 0}
 

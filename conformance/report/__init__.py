@@ -12,6 +12,6 @@ Standard library and Jinja2 only, so `tox -e report` installs nothing else.
 
 from __future__ import annotations
 
-from .render import build, render_file
+from conformance.report.render import build, render_file
 
 __all__ = ["build", "render_file"]

@@ -14,9 +14,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..merge import Parser, UsageError
-from .inputs import read_benchmarks, read_results
-from .render import ORDERS, render_file
+from conformance.records.results_format import Parser, UsageError
+from conformance.report.inputs import read_benchmarks, read_results
+from conformance.report.render import ORDERS, render_file
 
 USAGE = ("python -m conformance.report RESULTS... [-o FILE] [--baseline OLD...] [--benchmarks JSON...] "
          "[--rows claim|optimizer] [--title TEXT]")
@@ -25,10 +25,21 @@ USAGE = ("python -m conformance.report RESULTS... [-o FILE] [--baseline OLD...] 
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m conformance.report", usage=USAGE, description=__doc__.split("\n\n")[1])
     parser.add_argument("results", nargs="*", type=Path, help="results files, or directories of them")
-    parser.add_argument("-o", "--out", type=Path, default=Path("reports/index.html"), help="the HTML file (default %(default)s)")
+    parser.add_argument(
+        "-o", "--out", type=Path, default=Path("reports/index.html"), help="the HTML file (default %(default)s)"
+    )
     parser.add_argument("--baseline", nargs="+", type=Path, default=[], metavar="OLD", help="results to compare with")
-    parser.add_argument("--benchmarks", nargs="+", type=Path, default=[], metavar="JSON", help="pytest-benchmark JSON files or directories")
-    parser.add_argument("--rows", choices=ORDERS, default="claim", help="initial grouping of the rows (the page can switch)")
+    parser.add_argument(
+        "--benchmarks",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="JSON",
+        help="pytest-benchmark JSON files or directories",
+    )
+    parser.add_argument(
+        "--rows", choices=ORDERS, default="claim", help="initial grouping of the rows (the page can switch)"
+    )
     parser.add_argument("--title", default="Keras optimizer conformance")
     try:
         args = parser.parse_args(argv)
@@ -48,8 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     for p in problems:
         print(f"warning: {p}", file=sys.stderr)
     size = args.out.stat().st_size
-    print(f"report: {args.out} ({rendered.environments} environment(s), {rendered.rows} rows, "
-          f"{size / 1e6:.2f} MB, rendered in {rendered.seconds:.2f} s)")
+    print(
+        f"report: {args.out} ({rendered.environments} environment(s), {rendered.rows} rows, "
+        f"{size / 1e6:.2f} MB, rendered in {rendered.seconds:.2f} s)"
+    )
     return 0
 
 

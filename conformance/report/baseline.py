@@ -22,9 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..merge import Run
-from . import conditions
-from .table import SHOWN, Cell, Row
+from conformance.records.results_format import Run
+from conformance.report import conditions
+from conformance.report.table import SHOWN, Cell, Row
 
 FALSE = {"fail", "error", "deviation"}
 # change -> (symbol, words); the order is the summary's.

@@ -13,7 +13,7 @@ from typing import Any
 
 DEFAULTS = "defaults"  # the optimizer as a user constructs it: what most users need first
 # A declared deviation's kind -> (the letter a cell shows, the words the legend and titles use).
-# The kinds are those of conformance.expectations.KINDS, repeated so that the report needs no Keras.
+# The kinds are those of conformance.records.expectations.KINDS, repeated so that the report needs no Keras.
 KINDS: dict[str, tuple[str, str]] = {
     "bug": ("B", "bug: Keras contradicts its docs or an earlier Keras"),
     "documented": ("D", "documented: Keras documents it; the claim does not hold"),

@@ -16,9 +16,9 @@ import gzip
 import json
 from typing import Any
 
-from ..merge import Run
-from . import conditions
-from .table import SHOWN, Row
+from conformance.records.results_format import Run
+from conformance.report import conditions
+from conformance.report.table import SHOWN, Row
 
 # The record fields a cell's details show, in the order the page's script expects them.
 FIELDS = ("verdict", "expected", "optimizer_kind", "configuration", "hyperparameters", "dtype", "shapes",

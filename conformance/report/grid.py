@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .table import Row
+from conformance.report.table import Row
 
 
 @dataclass

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import shards
-from ..merge import Run, UsageError, label_uniquely, read_run, results_files
+from conformance.records import shards
+from conformance.records.results_format import Run, UsageError, label_uniquely, read_run, results_files
 
 
 @dataclass

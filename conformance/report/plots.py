@@ -1,9 +1,10 @@
 """The performance section's charts: horizontal bar charts laid out here, drawn as inline SVG by the
 template (so every label is escaped like any other text).
 
-One chart per regime and measure: the step time (the minimum over rounds, which the ratios use too), and each ratio the benchmarks record
-(`roofline_ratio`: time over the memory-bandwidth bound; `numpy_ratio`: time over a numpy float32
-implementation). Bars are grouped by optimizer, one bar per benchmark file (environment).
+One chart per regime and measure: the step time (the minimum over rounds, which the ratios use
+too), and each ratio the benchmarks record (`roofline_ratio`: time over the memory-bandwidth bound;
+`numpy_ratio`: time over a numpy float32 implementation). Bars are grouped by optimizer, one bar per
+benchmark file (environment).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .inputs import Benchmark
+from conformance.report.inputs import Benchmark
 
 LABEL_W, BAR_H, GAP, PLOT_W, RIGHT = 150, 12, 8, 420, 80
 UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
@@ -69,13 +70,18 @@ def _scale(values: list[float]) -> tuple[Callable[[float], float], list[float], 
     if hi / lo > LOG_RANGE:
         first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
         last = max(last, first + 1)
-        return (lambda v: (math.log10(max(v, 10.0**first)) - first) / (last - first),
-                [10.0**k for k in range(first, last + 1)], True)
+        return (
+            lambda v: (math.log10(max(v, 10.0**first)) - first) / (last - first),
+            [10.0**k for k in range(first, last + 1)],
+            True,
+        )
     top, step = _axis(hi)
     return (lambda v: v / top), [i * step for i in range(round(top / step) + 1)], False
 
 
-def chart(title: str, values: dict[str, dict[int, float]], n_series: int, fmt: Callable[[float], str], is_ratio: bool = False) -> Chart:
+def chart(
+    title: str, values: dict[str, dict[int, float]], n_series: int, fmt: Callable[[float], str], is_ratio: bool = False
+) -> Chart:
     """values: optimizer -> series index -> value."""
     where, ticks, log = _scale([v for per in values.values() for v in per.values()])
     c = Chart(title + (" (log scale)" if log else ""), LABEL_W + PLOT_W + RIGHT, 0)
@@ -110,5 +116,7 @@ def charts(benchmarks: list[Benchmark]) -> tuple[list[str], list[Chart]]:
             for b in these:
                 if name in b.ratios:
                     ratios.setdefault(b.optimizer, {})[series.index(b.source)] = b.ratios[name]
-            out.append(chart(f"{regime}: {name} (1 = as fast as the baseline)", ratios, len(series), ratio, is_ratio=True))
+            out.append(
+                chart(f"{regime}: {name} (1 = as fast as the baseline)", ratios, len(series), ratio, is_ratio=True)
+            )
     return series, out

@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..merge import Run
-from . import conditions
+from conformance.records.results_format import Run
+from conformance.report import conditions
 
 # verdict -> (symbol, word); the last three are not verdicts but what a cell can be instead.
 SHOWN: dict[str, tuple[str, str]] = {
@@ -155,12 +155,16 @@ def cell_for(run: Run, key: tuple[str, str]) -> Cell:
     verdict = str(record["verdict"])
     shown = known(verdict)
     at_defaults = conditions.of(record).get(conditions.DEFAULTS)
-    return Cell(shown, verdict if shown == "unknown" else SHOWN[shown][1], True,
-                kind=conditions.kind(record) if shown == "deviation" else "",
-                condition=str(record.get("condition") or ""),
-                defaults=known(str(at_defaults.get("verdict"))) if at_defaults else "",
-                defaults_kind=conditions.kind(at_defaults) if at_defaults and at_defaults.get("verdict") == "deviation" else "",
-                verdicts=conditions.verdicts(record))
+    return Cell(
+        shown,
+        verdict if shown == "unknown" else SHOWN[shown][1],
+        True,
+        kind=conditions.kind(record) if shown == "deviation" else "",
+        condition=str(record.get("condition") or ""),
+        defaults=known(str(at_defaults.get("verdict"))) if at_defaults else "",
+        defaults_kind=conditions.kind(at_defaults) if at_defaults and at_defaults.get("verdict") == "deviation" else "",
+        verdicts=conditions.verdicts(record),
+    )
 
 
 def build_rows(runs: list[Run], extra_keys: set[tuple[str, str]] = frozenset()) -> tuple[list[Row], dict[str, dict]]:

@@ -8,15 +8,15 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import drive, equivalence
 from conformance.adapters import current as adapter
-from conformance.claims import BASE_DOCS, claim
-from conformance.compare import Comparison, Mismatch
-from conformance.equivalence import Expected
-from conformance.learning_rates import LearningRate
-from conformance.options import Options
-from conformance.strategies import FLOAT32, cases
-from conformance.trajectory import rounding
+from conformance.checks import drive, equivalence
+from conformance.checks.claims import BASE_DOCS, claim
+from conformance.checks.equivalence import Expected
+from conformance.checks.trajectory import rounding
+from conformance.core.compare import Comparison, Mismatch
+from conformance.inputs.learning_rates import LearningRate
+from conformance.inputs.options import Options
+from conformance.inputs.strategies import FLOAT32, cases
 
 ACCUMULATOR = "gradient_accumulator"
 
@@ -59,19 +59,34 @@ def test_gradient_accumulation(spec, data):
             now, then = equivalence.keyed(after), equivalence.keyed(start)
             for key, value in then.items():
                 if not str(key[0]).endswith(ACCUMULATOR) and key[0] not in scale_state:
-                    cmp.equal(f"step {j + 1} " + (f"weight v{key[1]}" if key[0] == "weight" else key[0]), now[key], value)
+                    cmp.equal(
+                        f"step {j + 1} " + (f"weight v{key[1]}" if key[0] == "weight" else key[0]), now[key], value
+                    )
         else:
-            group = steps[j + 1 - k: j + 1]
+            group = steps[j + 1 - k : j + 1]
             mean, scale = equivalence.mean([drive.as_dtype(g, case.dtype) for g in group])
             lr = LearningRate("constant", {"value": rounding(case.dtype)(case.setup.lr.value(j))})
             plain = case.setup.vary(opts=replace(case.setup.opts, gradient_accumulation_steps=None), lr=lr)
-            exp = Expected(plain, start.weights, mean, start, f"the mean of the last {k} gradients, learning rate {lr.value(0)!r}",
-                           forced={"iteration": j // k}, grad_scale=scale, ignore=scale_state)
+            exp = Expected(
+                plain,
+                start.weights,
+                mean,
+                start,
+                f"the mean of the last {k} gradients, learning rate {lr.value(0)!r}",
+                forced={"iteration": j // k},
+                grad_scale=scale,
+                ignore=scale_state,
+            )
             equivalence.check_step(cmp, j, after, exp, case.dtype)
             for sv in after.state:
                 if sv.name.endswith(ACCUMULATOR) and sv.value.any():
                     cmp.differ(f"step {j + 1} {sv.name} after the update", sv.value.tolist(), "zeros")
             start = after
         if cmp.failed:
-            equivalence.fail(case, steps[: j + 1], f"gradient accumulation over {k} steps is not as documented (step {j + 1})", cmp,
-                             build_first=True)
+            equivalence.fail(
+                case,
+                steps[: j + 1],
+                f"gradient accumulation over {k} steps is not as documented (step {j + 1})",
+                cmp,
+                build_first=True,
+            )

@@ -7,14 +7,14 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import drive
 from conformance.adapters import current as adapter
-from conformance.claims import BASE_DOCS, SEEDS, claim
-from conformance.compare import Comparison
-from conformance.errors import ClaimFailed, OptimizerRaised, Unsupported
-from conformance.learning_rates import LearningRate
-from conformance.reproducer import array_code, script
-from conformance.strategies import FLOAT32, cases
+from conformance.checks import drive
+from conformance.checks.claims import BASE_DOCS, SOURCES, claim
+from conformance.checks.reproducer import array_code, script
+from conformance.core.compare import Comparison
+from conformance.core.errors import ClaimFailed, OptimizerRaised, Unsupported
+from conformance.inputs.learning_rates import LearningRate
+from conformance.inputs.strategies import FLOAT32, cases
 
 ANY = "reference-free property of any optimizer, one with no reference rule included (custom optimizers)"
 ZERO = LearningRate("constant", {"value": 0.0})
@@ -51,7 +51,9 @@ def test_zero_learning_rate(spec, data):
             raise ClaimFailed(
                 f"a step at learning rate 0 changed the weights (step {t + 1} of {len(case.grads)}):\n"
                 f"{cmp.summary()}:\n{cmp.report()}",
-                reproducer=script(case, case.grads[: t + 1], check="# expected: the printed weights equal the initial values"),
+                reproducer=script(
+                    case, case.grads[: t + 1], check="# expected: the printed weights equal the initial values"
+                ),
             )
 
 
@@ -105,7 +107,7 @@ def _copy(case, opt, vars_, how: str):
     "optimizer.variables order, set_weights() of those values, or save/load_own_variables()), on the "
     "same weights, takes the same next step as the original, bit for bit (assumed: all the state an "
     "update reads is in optimizer.variables, as for every documented Keras optimizer).",
-    f"{SEEDS['003']} (get_weights / set_weights); {ANY}",
+    f"{SOURCES['OPTIMIZER_DOCS']} (get_weights / set_weights); {ANY}",
 )
 @given(data=st.data())
 def test_state_copy(spec, data):
@@ -134,10 +136,18 @@ def test_state_copy(spec, data):
     if failed:
         raise ClaimFailed(
             f"with its state copied after step {len(case.grads) - 1}, a new optimizer does not take the original's "
-            f"next step, copied {len(failed)} of {len(COPIES) - len(unsupported)} ways:\n" + "\n".join(failed)
+            f"next step, copied {len(failed)} of {len(COPIES) - len(unsupported)} ways:\n"
+            + "\n".join(failed)
             + "".join(f"\n(not checked: {u})" for u in unsupported),
-            reproducer=script(case, case.grads[:-1], check=(
-                "# then a new optimizer of the same configuration, built on a copy of the printed weights and given the\n"
-                f"# printed state ({' / '.join(COPIES)}), and opt both apply these gradients: expected the same weights and state\n"
-                f"last_gradients = [{', '.join(array_code(g) for g in case.grads[-1])}]")),
+            reproducer=script(
+                case,
+                case.grads[:-1],
+                check=(
+                    "# then a new optimizer of the same configuration, built on a copy of the printed weights "
+                    "and given the\n"
+                    f"# printed state ({' / '.join(COPIES)}), and opt both apply these gradients: "
+                    "expected the same weights and state\n"
+                    f"last_gradients = [{', '.join(array_code(g) for g in case.grads[-1])}]"
+                ),
+            ),
         )

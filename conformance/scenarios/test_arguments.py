@@ -1,4 +1,4 @@
-"""The constructor's argument contract (seed 001, the Keras docs): every documented argument is
+"""The constructor's argument contract (the argument-structure question, the Keras docs): every documented argument is
 accepted over its domain and kept; an invalid one raises ValueError or TypeError naming it when
 the optimizer is constructed, not at its first step."""
 
@@ -9,14 +9,16 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import arguments, drive, equivalence, profiles
 from conformance.adapters import current as adapter
-from conformance.claims import BASE_DOCS, SEEDS, claim
-from conformance.errors import OptimizerRaised, Unsupported
-from conformance.options import Options
-from conformance.strategies import FLOAT32, cases, checking
+from conformance.checks import drive, equivalence
+from conformance.checks.claims import BASE_DOCS, SOURCES, claim
+from conformance.core import profiles
+from conformance.core.errors import OptimizerRaised, Unsupported
+from conformance.inputs import arguments
+from conformance.inputs.options import Options
+from conformance.inputs.strategies import FLOAT32, cases, checking
 
-SOURCE = f"{SEEDS['001']}; {BASE_DOCS}; each optimizer's argument docs"
+SOURCE = f"{SOURCES['ARGUMENT_STRUCTURE']}; {BASE_DOCS}; each optimizer's argument docs"
 
 
 def _rule_name(spec) -> str:
@@ -72,10 +74,17 @@ def _rejected(case, names: list[str], what: str) -> None:
     except (ValueError, TypeError) as e:
         if any(n in str(e) for n in names):
             return
-        equivalence.fail(case, [], f"{case.setup.code} raised {type(e).__name__} at construction, but its message does not "
-                         f"name {' or '.join(names)}: {str(e)[:300]}", None)
+        equivalence.fail(
+            case,
+            [],
+            f"{case.setup.code} raised {type(e).__name__} at construction, but its message does not "
+            f"name {' or '.join(names)}: {str(e)[:300]}",
+            None,
+        )
     except Exception as e:  # noqa: BLE001 - any other exception is the finding
-        equivalence.fail(case, [], f"{case.setup.code} raised {type(e).__name__}, not ValueError/TypeError: {str(e)[:300]}", None)
+        equivalence.fail(
+            case, [], f"{case.setup.code} raised {type(e).__name__}, not ValueError/TypeError: {str(e)[:300]}", None
+        )
     vars_ = a.variables(case.weights, case.dtype)
     try:
         after = drive.run(opt, vars_, case.grads[:1])[0]
@@ -109,10 +118,13 @@ def _valid_problem(case, given_: dict) -> str | None:
 
 
 def _valid_claim(kind: str, text: str, args_for):
-    @claim(f"arguments.valid.{kind}",
-           f"Any combination of {text}s, each strictly inside its documented domain, is accepted, kept "
-           "in get_config(), and the optimizer then takes a step without an error (the domains' edges: "
-           "arguments.valid.edges).", SOURCE)
+    @claim(
+        f"arguments.valid.{kind}",
+        f"Any combination of {text}s, each strictly inside its documented domain, is accepted, kept "
+        "in get_config(), and the optimizer then takes a step without an error (the domains' edges: "
+        "arguments.valid.edges).",
+        SOURCE,
+    )
     @given(data=st.data())
     def test(spec, data):
         case, given_ = _draw_case(spec, data, arguments.valid_arguments(args_for(spec)))
@@ -125,8 +137,11 @@ def _valid_claim(kind: str, text: str, args_for):
 
 
 def _rejection_claim(kind: str, text: str, kwargs_for, inner: bool = False):
-    @claim(f"arguments.rejects.{kind}",
-           f"{text} raises ValueError or TypeError naming the argument when the optimizer is constructed.", SOURCE)
+    @claim(
+        f"arguments.rejects.{kind}",
+        f"{text} raises ValueError or TypeError naming the argument when the optimizer is constructed.",
+        SOURCE,
+    )
     @given(data=st.data())
     def test(spec, data):
         case, bad = _draw_case(spec, data, kwargs_for(spec), inner)
@@ -150,12 +165,19 @@ def _base(spec):
 
 
 test_valid_own = _valid_claim("own", "optimizer-specific argument", _own)
-test_valid_base_options = _valid_claim("base_options", "base option (weight_decay, clipping, EMA, accumulation, loss_scale_factor)", _base)
-@claim("arguments.valid.edges",
-       "Every documented argument, optimizer-specific or base option, set alone to each end of its "
-       "documented domain that belongs to it (0 and 1 for a decay rate, 0 for an epsilon or a strength, "
-       "1 for a count) is accepted, kept in get_config(), and the optimizer then takes a step without "
-       "an error. Every example checks every edge, so the verdict does not depend on the draw.", SOURCE)
+test_valid_base_options = _valid_claim(
+    "base_options", "base option (weight_decay, clipping, EMA, accumulation, loss_scale_factor)", _base
+)
+
+
+@claim(
+    "arguments.valid.edges",
+    "Every documented argument, optimizer-specific or base option, set alone to each end of its "
+    "documented domain that belongs to it (0 and 1 for a decay rate, 0 for an epsilon or a strength, "
+    "1 for a count) is accepted, kept in get_config(), and the optimizer then takes a step without "
+    "an error. Every example checks every edge, so the verdict does not depend on the draw.",
+    SOURCE,
+)
 @profiles.costly(5)  # each example builds and steps one optimizer per edge
 @given(data=st.data())
 def test_valid_edges(spec, data):
@@ -172,29 +194,40 @@ def test_valid_edges(spec, data):
             failed.append((kw, edge_case, problem))
     if failed:
         listed = "; ".join(f"{', '.join(f'{k}={v!r}' for k, v in kw.items())}: {p}" for kw, _, p in failed)
-        equivalence.fail(checking(failed[0][1]), case.grads[:1], f"{len(failed)} of {len(edges)} edge values failed: {listed}", None)
+        equivalence.fail(
+            checking(failed[0][1]), case.grads[:1], f"{len(failed)} of {len(edges)} edge values failed: {listed}", None
+        )
 
 
 test_rejects_learning_rate = _rejection_claim(
-    "learning_rate", "A negative, NaN or infinite learning_rate",
-    lambda spec: st.sampled_from([-1e-3, -0.5, -10.0, math.nan, math.inf]).map(lambda v: {"learning_rate": v}), inner=True,
+    "learning_rate",
+    "A negative, NaN or infinite learning_rate",
+    lambda spec: st.sampled_from([-1e-3, -0.5, -10.0, math.nan, math.inf]).map(lambda v: {"learning_rate": v}),
+    inner=True,
 )
 test_rejects_out_of_range = _rejection_claim(
-    "out_of_range", "An optimizer-specific argument outside its domain (a decay rate outside [0, 1], a negative epsilon, ...)",
+    "out_of_range",
+    "An optimizer-specific argument outside its domain (a decay rate outside [0, 1], a negative epsilon, ...)",
     lambda spec: arguments.invalid_argument(_own(spec)),
 )
 test_rejects_base_option = _rejection_claim(
-    "base_option", "A base option outside its domain (negative weight_decay, clipnorm <= 0, ema_momentum outside [0, 1], a count < 1, ...)",
+    "base_option",
+    "A base option outside its domain (negative weight_decay, clipnorm <= 0, ema_momentum outside [0, 1], "
+    "a count < 1, ...)",
     lambda spec: arguments.invalid_argument(_base(spec)) if _base(spec) else None,
 )
 test_rejects_several_clipping_options = _rejection_claim(
-    "several_clipping_options", "Setting more than one of clipnorm, clipvalue and global_clipnorm",
+    "several_clipping_options",
+    "Setting more than one of clipnorm, clipvalue and global_clipnorm",
     lambda spec: st.sets(st.sampled_from(arguments.CLIPPING), min_size=2).map(lambda ks: {k: 1.0 for k in sorted(ks)}),
 )
 test_rejects_unknown_keyword = _rejection_claim(
-    "unknown_keyword", "A misspelled keyword argument", lambda spec: arguments.misspelled(arguments.table(_rule_name(spec))),
+    "unknown_keyword",
+    "A misspelled keyword argument",
+    lambda spec: arguments.misspelled(arguments.table(_rule_name(spec))),
 )
 test_rejects_wrong_type = _rejection_claim(
-    "wrong_type", "An argument of the wrong type (a string for a number or a flag, a fraction for a count)",
+    "wrong_type",
+    "An argument of the wrong type (a string for a number or a flag, a fraction for a count)",
     lambda spec: arguments.wrong_type(arguments.table(_rule_name(spec))),
 )

@@ -13,16 +13,20 @@ from typing import Any, Callable
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import equivalence, profiles, running
 from conformance.adapters import current as adapter
-from conformance.conditions import DEFAULTS_ONLY
-from conformance.claims import SEEDS, claim
+from conformance.checks import equivalence
+from conformance.checks.claims import SOURCES, claim
+from conformance.checks.equivalence import Expected
+from conformance.core import profiles, running
+from conformance.core.errors import Unsupported
 from conformance.distributed import host
-from conformance.equivalence import Expected
-from conformance.errors import Unsupported
-from conformance.strategies import FLOAT32, cases
+from conformance.inputs.conditions import DEFAULTS_ONLY
+from conformance.inputs.strategies import FLOAT32, cases
 
-SOURCE = f"{SEEDS['003']} (one Keras API on every backend); Keras docs: multi-backend Keras (keras.io/getting_started/)"
+SOURCE = (
+    f"{SOURCES['OPTIMIZER_DOCS']} (one Keras API on every backend); "
+    "Keras docs: multi-backend Keras (keras.io/getting_started/)"
+)
 COSTLY = profiles.costly(2)
 
 
@@ -32,7 +36,9 @@ def remote_step(backend: str) -> Callable[[Any, dict], dict]:
 
     def run(setup: Any, job: dict) -> dict:
         answer = host.outcome(worker.request({**job, "job": "step"})[0])
-        running.current().ran_on.update(kind=f"backend_{backend}", devices=[answer["devices"]], versions=worker.ready[0]["versions"])
+        running.current().ran_on.update(
+            kind=f"backend_{backend}", devices=[answer["devices"]], versions=worker.ready[0]["versions"]
+        )
         return answer
 
     return run
@@ -50,8 +56,9 @@ def _claim(backend: str):
     @COSTLY
     @given(data=st.data())
     def test(spec, data):
-        here = adapter().versions()
-        if here["generation"] != "keras3":
+        a = adapter()
+        here = a.versions()
+        if not a.MULTI_BACKEND:
             raise Unsupported(f"{here['generation']} runs on TensorFlow only")
         if here["backend"] == backend:
             raise Unsupported(f"this process runs {backend}: it is compared with the other backends in their claims")
@@ -61,8 +68,13 @@ def _claim(backend: str):
         def plan(t, before, grads):
             return Expected(case.setup, before.weights, grads, before, f"the same step on {backend}", apply=step)
 
-        equivalence.check(case, plan, f"a step on {backend} differs from the step on {here['backend']}",
-                          labels=(here["backend"], backend), amplification=equivalence.rule_amplification(case.setup))
+        equivalence.check(
+            case,
+            plan,
+            f"a step on {backend} differs from the step on {here['backend']}",
+            labels=(here["backend"], backend),
+            amplification=equivalence.rule_amplification(case.setup),
+        )
 
     test.__name__ = f"test_{backend}"
     return test

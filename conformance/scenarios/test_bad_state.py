@@ -1,4 +1,4 @@
-"""Bad state input (seed 003's set_weights): too few or too many arrays, wrong shapes, wrong
+"""Bad state input (the Keras optimizers docs' set_weights): too few or too many arrays, wrong shapes, wrong
 dtypes, an optimizer not yet built, non-finite values. The claim: a ValueError or TypeError is
 raised before anything is written, and the optimizer's state is unchanged afterwards."""
 
@@ -6,12 +6,12 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import drive
 from conformance.adapters import current as adapter
-from conformance.claims import SEEDS, claim
-from conformance.compare import Comparison
-from conformance.errors import ClaimFailed, OptimizerRaised
-from conformance.strategies import FLOAT32, cases
+from conformance.checks import drive
+from conformance.checks.claims import SOURCES, claim
+from conformance.core.compare import Comparison
+from conformance.core.errors import ClaimFailed, OptimizerRaised
+from conformance.inputs.strategies import FLOAT32, cases
 
 KINDS = ("too_few", "too_many", "wrong_shape", "wrong_dtype", "nonfinite", "unbuilt")
 
@@ -75,7 +75,7 @@ def _claim(mechanism: str, how: str, kind: str):
         f"state.bad_input.{mechanism}.{kind}",
         f"Restoring state with {how} given {kind.replace('_', ' ')} values raises ValueError or "
         "TypeError before anything is written, and leaves the optimizer's state unchanged.",
-        SEEDS["003"] + " (set_weights: 'weight values as a list of numpy arrays')",
+        SOURCES["OPTIMIZER_DOCS"] + " (set_weights: 'weight values as a list of numpy arrays')",
     )
     @given(data=st.data())
     def test(spec, data):

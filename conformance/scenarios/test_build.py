@@ -3,19 +3,19 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import drive
-from conformance.claims import SEEDS, claim
-from conformance.compare import Comparison
-from conformance.errors import ClaimFailed
-from conformance.reproducer import script
-from conformance.strategies import FLOAT32, cases
+from conformance.checks import drive
+from conformance.checks.claims import SOURCES, claim
+from conformance.checks.reproducer import script
+from conformance.core.compare import Comparison
+from conformance.core.errors import ClaimFailed
+from conformance.inputs.strategies import FLOAT32, cases
 
 
 @claim(
     "build.equals_lazy",
     "optimizer.build(variables) followed by k steps gives bit-for-bit the weights and state of "
     "an optimizer that builds itself lazily on its first apply_gradients.",
-    SEEDS["000"] + "; Optimizer.build in the Keras docs",
+    SOURCES["INITIALISE_STATE"] + "; Optimizer.build in the Keras docs",
 )
 @given(data=st.data())
 def test_build_equals_lazy(spec, data):

@@ -1,17 +1,17 @@
-"""Gradient clipping (Keras docs; seed 003 notes that legacy apply_gradients did not clip): with
+"""Gradient clipping (Keras docs; the Keras optimizers docs notes that legacy apply_gradients did not clip): with
 one clipping option set, every step equals the same optimizer without clipping, given the
 gradients clipped as documented."""
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import drive, equivalence
-from conformance.claims import BASE_DOCS, SEEDS, claim
-from conformance.equivalence import Expected
-from conformance.options import Options
-from conformance.reference import options as ref_options
-from conformance.strategies import FLOAT32, cases
-from conformance.trajectory import rounding
+from conformance.checks import drive, equivalence
+from conformance.checks.claims import BASE_DOCS, SOURCES, claim
+from conformance.checks.equivalence import Expected
+from conformance.checks.trajectory import rounding
+from conformance.inputs.options import Options
+from conformance.inputs.strategies import FLOAT32, cases
+from conformance.reference import base_options as ref_options
 
 CLIPPING = {
     "clipnorm": "the gradient of each weight is clipped on its own to a norm of at most clipnorm",
@@ -25,7 +25,7 @@ def _claim(option: str):
         f"options.{option}",
         f"apply_gradients applies {option}: {CLIPPING[option]}; each step equals the same optimizer "
         "without clipping given the clipped gradients.",
-        f"{BASE_DOCS}; {SEEDS['003']} (clipping in apply_gradients)",
+        f"{BASE_DOCS}; {SOURCES['OPTIMIZER_DOCS']} (clipping in apply_gradients)",
     )
     @given(data=st.data())
     def test(spec, data):
@@ -39,7 +39,9 @@ def _claim(option: str):
 
         def plan(t, before, grads):
             clipped = ref_options.clip(drive.as_dtype(grads, case.dtype), clipping)
-            return Expected(plain, before.weights, clipped, before, f"the gradients clipped in float64 ({option}={value!r})")
+            return Expected(
+                plain, before.weights, clipped, before, f"the gradients clipped in float64 ({option}={value!r})"
+            )
 
         equivalence.check(case, plan, f"{option} is not applied as documented")
 

@@ -1,7 +1,7 @@
 """Eager versus compiled steps: the backend's compiled optimizer step (tf.function, with or
 without XLA, on TensorFlow; jax.jit of stateless_apply on JAX) does what the eager step does.
 
-Teacher-forced like the option claims (`conformance/equivalence.py`): before each eager step, a
+Teacher-forced like the option claims (`conformance/checks/equivalence.py`): before each eager step, a
 new optimizer is given the eager one's weights and state and takes the same step compiled; both
 must agree within the dtype's tolerance (compilers may fuse operations and round differently,
 so not bit for bit), `iterations` included."""
@@ -9,14 +9,15 @@ so not bit for bit), `iterations` included."""
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import equivalence, profiles
 from conformance.adapters import current as adapter
-from conformance.conditions import DEFAULTS_ONLY
-from conformance.claims import SEEDS, claim
-from conformance.equivalence import Expected
-from conformance.strategies import FLOAT32, cases
+from conformance.checks import equivalence
+from conformance.checks.claims import SOURCES, claim
+from conformance.checks.equivalence import Expected
+from conformance.core import profiles
+from conformance.inputs.conditions import DEFAULTS_ONLY
+from conformance.inputs.strategies import FLOAT32, cases
 
-SOURCE = (f"{SEEDS['004']}; Keras docs: jit_compile (keras.io/api/models/model_training_apis/), "
+SOURCE = (f"{SOURCES['STATE_PERSISTS']}; Keras docs: jit_compile (keras.io/api/models/model_training_apis/), "
           "Optimizer.stateless_apply (keras.io/api/optimizers/)")
 MODES = {
     "function": "a compiled function (tf.function on TensorFlow, jax.jit of optimizer.stateless_apply on JAX)",
@@ -45,8 +46,13 @@ def _claim(mode: str):
             return Expected(case.setup, before.weights, grads, before, f"the same step under {describe}",
                             apply=lambda setup, *args: step(*args))
 
-        equivalence.check(case, plan, f"a step under {describe} differs from the eager step", labels=("eager", "compiled"),
-                          amplification=equivalence.rule_amplification(case.setup))
+        equivalence.check(
+            case,
+            plan,
+            f"a step under {describe} differs from the eager step",
+            labels=("eager", "compiled"),
+            amplification=equivalence.rule_amplification(case.setup),
+        )
 
     test.__name__ = f"test_{mode}"
     return test

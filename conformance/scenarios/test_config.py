@@ -1,18 +1,21 @@
-"""Configuration round trips (seed 001, the Keras docs): keras.optimizers.serialize/deserialize
+"""Configuration round trips (the argument-structure question, the Keras docs): keras.optimizers.serialize/deserialize
 and keras.optimizers.get, by configuration and by name, give an equivalent optimizer: the same
 configuration (its name aside) and bit for bit the same trajectory."""
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import drive, equivalence
 from conformance.adapters import current as adapter
-from conformance.claims import SEEDS, claim
-from conformance.compare import Comparison
-from conformance.errors import Unsupported
-from conformance.strategies import FLOAT32, cases
+from conformance.checks import drive, equivalence
+from conformance.checks.claims import SOURCES, claim
+from conformance.core.compare import Comparison
+from conformance.core.errors import Unsupported
+from conformance.inputs.strategies import FLOAT32, cases
 
-SOURCE = f"{SEEDS['001']}; {SEEDS['003']} (pass the optimizer by its string identifier); keras.optimizers.serialize / deserialize / get"
+SOURCE = (
+    f"{SOURCES['ARGUMENT_STRUCTURE']}; {SOURCES['OPTIMIZER_DOCS']} (pass the optimizer by its string identifier); "
+    "keras.optimizers.serialize / deserialize / get"
+)
 
 
 def _custom(opt) -> list[type]:
@@ -37,7 +40,9 @@ def _equivalent(case, made, original, how: str) -> None:
     before, after = (_unnamed(a.config(o)) for o in (original, made))
     if type(made) is not type(original) or before != after:
         diff = {k: (before.get(k), after.get(k)) for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-        equivalence.fail(case, [], f"{how} gives a {type(made).__name__} with another configuration: {diff} (original, made)", None)
+        equivalence.fail(
+            case, [], f"{how} gives a {type(made).__name__} with another configuration: {diff} (original, made)", None
+        )
     runs = [drive.run(o, a.variables(case.weights, case.dtype), case.grads) for o in (made, original)]
     cmp = Comparison(case.dtype, (how, "original"))
     drive.compare_runs(cmp, *runs)
@@ -47,18 +52,26 @@ def _equivalent(case, made, original, how: str) -> None:
 
 # claim -> (what it calls, how the optimizer is re-made from a built one)
 WAYS = {
-    "serialize_roundtrip": ("keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))",
-                            lambda a, opt: a.deserialize(a.serialize(opt), _custom(opt))),
-    "get_by_config": ("keras.optimizers.get(keras.optimizers.serialize(optimizer))",
-                      lambda a, opt: a.get(a.serialize(opt), _custom(opt))),
+    "serialize_roundtrip": (
+        "keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))",
+        lambda a, opt: a.deserialize(a.serialize(opt), _custom(opt)),
+    ),
+    "get_by_config": (
+        "keras.optimizers.get(keras.optimizers.serialize(optimizer))",
+        lambda a, opt: a.get(a.serialize(opt), _custom(opt)),
+    ),
 }
 
 
 def _roundtrip_claim(name: str):
     how, remake = WAYS[name]
 
-    @claim(f"config.{name}", f"{how} is an optimizer of the same class, with the same configuration, "
-           "that steps bit for bit like the original.", SOURCE)
+    @claim(
+        f"config.{name}",
+        f"{how} is an optimizer of the same class, with the same configuration, "
+        "that steps bit for bit like the original.",
+        SOURCE,
+    )
     @given(data=st.data())
     def test(spec, data):
         case = data.draw(cases(spec, FLOAT32), label="case")
@@ -88,7 +101,9 @@ def test_get_by_name(spec, data):
     try:
         default = spec.cls()
     except Exception as e:  # noqa: BLE001 - a class with required arguments has no default to compare with
-        raise Unsupported(f"{spec.cls.__name__}() cannot be called without arguments ({type(e).__name__}: {e})") from None
+        raise Unsupported(
+            f"{spec.cls.__name__}() cannot be called without arguments ({type(e).__name__}: {e})"
+        ) from None
     custom = _custom(default)
     # Built-ins are also known by their lower-case names; a user class by the name it is given as.
     names = [spec.cls.__name__] + ([] if custom else [spec.cls.__name__.lower()])

@@ -1,6 +1,6 @@
 """Devices: where a GPU is visible, a step taken on it equals the same step on the CPU.
 
-Teacher-forced like the option claims (`conformance/equivalence.py`): the optimizer runs where the
+Teacher-forced like the option claims (`conformance/checks/equivalence.py`): the optimizer runs where the
 backend places it (the GPU), and before each step a new optimizer is built on the CPU, given the
 GPU one's weights and state, and takes the same step; both must agree within the dtype's
 tolerance. Without a GPU the claim is `unsupported`, naming the devices the backend sees (every
@@ -9,13 +9,14 @@ result file's run_info lists them)."""
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import equivalence, profiles, running
 from conformance.adapters import current as adapter
-from conformance.conditions import DEFAULTS_ONLY
-from conformance.claims import SEEDS, claim
-from conformance.equivalence import Expected
-from conformance.errors import Unsupported
-from conformance.strategies import FLOAT32, cases
+from conformance.checks import equivalence
+from conformance.checks.claims import SOURCES, claim
+from conformance.checks.equivalence import Expected
+from conformance.core import profiles, running
+from conformance.core.errors import Unsupported
+from conformance.inputs.conditions import DEFAULTS_ONLY
+from conformance.inputs.strategies import FLOAT32, cases
 
 CPU = "cpu:0"
 COSTLY = profiles.costly(2)
@@ -30,7 +31,7 @@ def on_cpu(setup, job):
     "devices.gpu",
     "On a GPU, every step equals the same step taken on the CPU from the same weights and state: "
     "the weights and every state variable agree within the dtype's tolerance.",
-    f"{SEEDS['003']}; Keras docs: keras.device (keras.io/api/utils/config_utils/)",
+    f"{SOURCES['OPTIMIZER_DOCS']}; Keras docs: keras.device (keras.io/api/utils/config_utils/)",
     conditions=DEFAULTS_ONLY,  # each example runs every step on two devices
 )
 @COSTLY

@@ -1,4 +1,4 @@
-"""Distributed gradient aggregation (seed 003: apply_gradients "sums gradients from all replicas in
+"""Distributed gradient aggregation (the Keras optimizers docs: apply_gradients "sums gradients from all replicas in
 the presence of tf.distribute.Strategy"): N replicas, each given its own gradient, must update like
 one device given the sum. The replicated side runs in worker processes (see conformance/distributed),
 on the backend each mechanism needs, whatever backend the suite itself runs on.
@@ -14,29 +14,41 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import profiles, running
-from conformance.claims import SEEDS, claim
-from conformance.compare import Comparison
-from conformance.distributed import MAX_REPLICAS, host, jobs, scripts
 from conformance.adapters import current as adapter
-from conformance.errors import ClaimFailed, Unsupported
-from conformance.options import ONE, Options
-from conformance.strategies import FLOAT32, cases, checking, moderate, replica_gradients
+from conformance.checks.claims import SOURCES, claim
+from conformance.core import profiles, running
+from conformance.core.compare import Comparison
+from conformance.core.errors import ClaimFailed, Unsupported
+from conformance.distributed import MAX_REPLICAS, host, jobs, scripts
+from conformance.inputs.options import ONE, Options
+from conformance.inputs.strategies import FLOAT32, cases, checking, moderate, replica_gradients
 
 KERAS_DP = "Keras docs: keras.distribution.DataParallel (keras.io/api/distribution/)"
-SUMS = SEEDS["003"] + " (apply_gradients sums gradients from all replicas)"
+SUMS = SOURCES["OPTIMIZER_DOCS"] + " (apply_gradients sums gradients from all replicas)"
 # kind -> (the replication, {compiled: how steps run}, source, the base options checked)
 MECHANISMS = {
-    "mirrored": (f"tf.distribute.MirroredStrategy over N logical CPU devices (the GPUs where visible), N from 2 to {MAX_REPLICAS}",
-                 {False: "strategy.run called eagerly", True: "strategy.run inside a tf.function"}, SUMS, tuple(ONE)),
+    "mirrored": (
+        "tf.distribute.MirroredStrategy over N logical CPU devices (the GPUs where visible), "
+        f"N from 2 to {MAX_REPLICAS}",
+        {False: "strategy.run called eagerly", True: "strategy.run inside a tf.function"},
+        SUMS,
+        tuple(ONE),
+    ),
     # Multi-worker runs the same Keras code as mirrored; options are checked there, at a tenth of the cost.
-    "multi_worker": ("tf.distribute.MultiWorkerMirroredStrategy with 2 worker processes on 127.0.0.1 (N = 2)",
-                     {False: "strategy.run called eagerly", True: "strategy.run inside a tf.function"}, SUMS, ("plain",)),
-    "data_parallel": (f"keras.distribution.DataParallel over N JAX devices (forced host devices, or the GPUs where visible), "
-                      f"N from 2 to {MAX_REPLICAS}, each replica's gradient one shard of a batch summed by XLA",
-                      {False: "optimizer.apply_gradients", True: "jax.jit(optimizer.stateless_apply)"}, f"{KERAS_DP}; {SEEDS['003']}",
-                      # XLA sums before the optimizer runs, so options meet nothing replicated: drawn together.
-                      ("plain", "options")),
+    "multi_worker": (
+        "tf.distribute.MultiWorkerMirroredStrategy with 2 worker processes on 127.0.0.1 (N = 2)",
+        {False: "strategy.run called eagerly", True: "strategy.run inside a tf.function"},
+        SUMS,
+        ("plain",),
+    ),
+    "data_parallel": (
+        f"keras.distribution.DataParallel over N JAX devices (forced host devices, or the GPUs where visible), "
+        f"N from 2 to {MAX_REPLICAS}, each replica's gradient one shard of a batch summed by XLA",
+        {False: "optimizer.apply_gradients", True: "jax.jit(optimizer.stateless_apply)"},
+        f"{KERAS_DP}; {SOURCES['OPTIMIZER_DOCS']}",
+        # XLA sums before the optimizer runs, so options meet nothing replicated: drawn together.
+        ("plain", "options"),
+    ),
 }
 CLIPPING = ("clipnorm", "global_clipnorm", "clipvalue")
 OPTION_TEXT = {
@@ -49,7 +61,11 @@ OPTION_TEXT = {
     "ema": "use_ema (mostly with ema_overwrite_frequency)",
     "gradient_accumulation": "gradient_accumulation_steps",
 }
-REPLICAS = {"mirrored": st.integers(2, MAX_REPLICAS), "data_parallel": st.integers(2, MAX_REPLICAS), "multi_worker": st.just(2)}
+REPLICAS = {
+    "mirrored": st.integers(2, MAX_REPLICAS),
+    "data_parallel": st.integers(2, MAX_REPLICAS),
+    "multi_worker": st.just(2),
+}
 # Shared by every claim below; its examples are cheap once the worker runs, but each starts a strategy.
 COSTLY = profiles.costly(5)
 
@@ -63,6 +79,7 @@ def _fresh_workers():
 
 def _clip_size(option: str, grads: list) -> float:
     """The largest norm (or element) among the replicas' gradients that `option` would clip."""
+
     def size(rep: list) -> float:
         if option == "clipvalue":
             return max((float(np.max(np.abs(g))) for g in rep if g.size), default=0.0)
@@ -72,44 +89,67 @@ def _clip_size(option: str, grads: list) -> float:
     return max(size(rep) for step in grads for rep in step)
 
 
-def _draw_job(data: Any, spec: Any, option: str | None, replicas: st.SearchStrategy[int], built: bool, compiled: bool = False) -> tuple[Any, dict]:
+def _draw_job(
+    data: Any, spec: Any, option: str | None, replicas: st.SearchStrategy[int], built: bool, compiled: bool = False
+) -> tuple[Any, dict]:
     if option in CLIPPING:  # the threshold is drawn below, relative to the replicas' gradients
         configure = lambda draw, s: s.vary(opts=Options())  # noqa: E731
     elif option in ONE:
         configure = lambda draw, s: s.vary(opts=draw(ONE[option], label=option))  # noqa: E731
     else:
         configure = None
-    case = data.draw(cases(spec, FLOAT32, min_steps=3 if option == "gradient_accumulation" else 1, configure=configure), label="case")
+    case = data.draw(
+        cases(spec, FLOAT32, min_steps=3 if option == "gradient_accumulation" else 1, configure=configure), label="case"
+    )
     n = data.draw(replicas, label="replicas")
     # Clipping the sum and summing clipped gradients agree where one replica's gradient is negligible.
-    grads = data.draw(replica_gradients([w.shape for w in case.weights], case.dtype, n, len(case.grads), MAX_REPLICAS,
-                                        comparable=option in CLIPPING), label="gradients")
+    grads = data.draw(
+        replica_gradients(
+            [w.shape for w in case.weights], case.dtype, n, len(case.grads), MAX_REPLICAS, comparable=option in CLIPPING
+        ),
+        label="gradients",
+    )
     if option in CLIPPING:
         # A threshold below the largest replica's gradient, so that clipping acts where it matters.
         fraction = data.draw(st.floats(0.05, 0.95), label=f"{option} as a fraction of the largest replica gradient's")
-        case = replace(case, setup=case.setup.vary(opts=Options(**{option: fraction * (_clip_size(option, grads) or 1.0)})))
+        case = replace(
+            case, setup=case.setup.vary(opts=Options(**{option: fraction * (_clip_size(option, grads) or 1.0)}))
+        )
     case = replace(case, grads=jobs.summed(grads))
     checking(case)  # the failure record shows what ran: the summed gradients per step
-    job = {"spec": case.setup.spec, "code": case.setup.code, "imports": case.setup.imports, "dtype": case.dtype,
-           "weights": case.weights, "replica_grads": grads, "n": n, "built": built, "compiled": compiled}
+    job = {
+        "spec": case.setup.spec,
+        "code": case.setup.code,
+        "imports": case.setup.imports,
+        "dtype": case.dtype,
+        "weights": case.weights,
+        "replica_grads": grads,
+        "n": n,
+        "built": built,
+        "compiled": compiled,
+    }
     return case, job
 
 
 def ask(kind: str, job: dict[str, Any], reproducer: Callable[[dict], str]) -> list[Any]:
     """Run `job` on every process of the `kind` worker; a failure carries `reproducer(context)`.
     Processes of one cluster must also end with the same bits."""
-    generation = adapter().GENERATION
-    if generation != "keras3":
+    a = adapter()
+    if not a.DISTRIBUTED_WORKERS:
         # The workers rebuild the optimizer from Keras 3 reproducer code (conformance/distributed/jobs.py).
-        raise Unsupported(f"the distributed workers drive Keras 3 only; this environment runs {generation}")
+        raise Unsupported(f"the distributed workers drive Keras 3 only; this environment runs {a.GENERATION}")
     h = host.host(kind)
     answers = h.request(job)
     # Every worker's devices and versions, also on a failure; narrowed to the job's devices below.
     running.current().ran_on.update(kind=kind, devices=[r["devices"] for r in h.ready], versions=h.ready[0]["versions"])
     failed = [(i, a) for i, a in enumerate(answers) if "failed" in a]
     if failed:
-        shown = failed[0][1]["failed"] if len({a["failed"] for _, a in failed}) == 1 else "\n".join(f"worker {i}: {a['failed']}" for i, a in failed)
-        raise ClaimFailed(shown, reproducer=reproducer(failed[0][1].get('context', {})))
+        shown = (
+            failed[0][1]["failed"]
+            if len({a["failed"] for _, a in failed}) == 1
+            else "\n".join(f"worker {i}: {a['failed']}" for i, a in failed)
+        )
+        raise ClaimFailed(shown, reproducer=reproducer(failed[0][1].get("context", {})))
     values = [host.outcome(a) for a in answers]
     running.current().ran_on["devices"] = [v["devices"] for v in values]
     cmp = Comparison(job["dtype"], ("worker i", "worker 0"))
@@ -117,15 +157,21 @@ def ask(kind: str, job: dict[str, Any], reproducer: Callable[[dict], str]) -> li
         for k, (mine, theirs) in enumerate(zip(other.get("finals", []), values[0].get("finals", []))):
             cmp.equal(f"worker {i}: variable {k} after the last step", mine, theirs)
     if cmp.failed:
-        raise ClaimFailed(f"the worker processes hold different values ({cmp.summary()}):\n{cmp.report()}",
-                          reproducer=reproducer({'compiled': job.get('compiled', False)}))
+        raise ClaimFailed(
+            f"the worker processes hold different values ({cmp.summary()}):\n{cmp.report()}",
+            reproducer=reproducer({"compiled": job.get("compiled", False)}),
+        )
     return values
 
 
 def _script(kind: str, job: dict) -> Callable[[dict], str]:
     def make(ctx: dict) -> str:
         steps = ctx.get("steps", len(job["replica_grads"]))
-        return scripts.jax_steps(job, job["compiled"], steps) if kind == "data_parallel" else scripts.tf_steps(job, kind, job["compiled"], steps)
+        return (
+            scripts.jax_steps(job, job["compiled"], steps)
+            if kind == "data_parallel"
+            else scripts.tf_steps(job, kind, job["compiled"], steps)
+        )
 
     return make
 
@@ -168,7 +214,7 @@ for _kind, (_, _, _, _options) in MECHANISMS.items():
     "SUM, then apply_gradients with aggregation switched off: experimental_aggregate_gradients=False or "
     "skip_gradients_aggregation=True) updates bit for bit like apply_gradients aggregating by itself (eager "
     "strategy.run).",
-    SEEDS["003"] + " (apply_gradients: experimental_aggregate_gradients, and its all_reduce example)",
+    SOURCES["OPTIMIZER_DOCS"] + " (apply_gradients: experimental_aggregate_gradients, and its all_reduce example)",
 )
 @COSTLY
 @given(data=st.data())
@@ -184,7 +230,9 @@ def test_mirrored_manual_aggregation(spec, data):
 @st.composite
 def global_batch(draw: st.DrawFn, n: int) -> dict[str, Any]:
     """A Dense layer's weights and one global batch, n rows per replica, trained 1 or 2 epochs."""
-    n_in, n_out, rows = (draw(st.integers(1, hi), label=k) for k, hi in (("inputs", 4), ("outputs", 3), ("rows per replica", 3)))
+    n_in, n_out, rows = (
+        draw(st.integers(1, hi), label=k) for k, hi in (("inputs", 4), ("outputs", 3), ("rows per replica", 3))
+    )
     return {
         "kernel": draw(moderate((n_in, n_out)), label="kernel"),
         "bias": draw(moderate((n_out,)), label="bias"),
@@ -208,10 +256,19 @@ def _fit_claim(kind: str):
     @given(data=st.data())
     def test(spec, data):
         # No base option: each has its own claim above; this one is about fit's loss scaling.
-        case = data.draw(cases(spec, FLOAT32, max_steps=1, configure=lambda draw, s: s.vary(opts=Options())), label="case")
+        case = data.draw(
+            cases(spec, FLOAT32, max_steps=1, configure=lambda draw, s: s.vary(opts=Options())), label="case"
+        )
         n = data.draw(st.integers(2, MAX_REPLICAS), label="replicas")
-        job = {"job": "fit", "spec": case.setup.spec, "code": case.setup.code, "imports": case.setup.imports,
-               "dtype": "float32", "n": n, **data.draw(global_batch(n), label="data")}
+        job = {
+            "job": "fit",
+            "spec": case.setup.spec,
+            "code": case.setup.code,
+            "imports": case.setup.imports,
+            "dtype": "float32",
+            "n": n,
+            **data.draw(global_batch(n), label="data"),
+        }
         ask(kind, job, lambda ctx: scripts.fit(job, kind))
 
     test.__name__ = f"test_{kind}_fit"

@@ -6,15 +6,15 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import drive, equivalence
 from conformance.adapters import current as adapter
-from conformance.claims import BASE_DOCS, claim
-from conformance.compare import Comparison
-from conformance.equivalence import Expected
-from conformance.errors import ClaimFailed
-from conformance.options import Options
-from conformance.strategies import FLOAT32, cases
-from conformance.trajectory import rounding
+from conformance.checks import drive, equivalence
+from conformance.checks.claims import BASE_DOCS, claim
+from conformance.checks.equivalence import Expected
+from conformance.checks.trajectory import rounding
+from conformance.core.compare import Comparison
+from conformance.core.errors import ClaimFailed
+from conformance.inputs.options import Options
+from conformance.inputs.strategies import FLOAT32, cases
 
 SOURCE = f"{BASE_DOCS}: use_ema, ema_momentum, ema_overwrite_frequency; Optimizer.finalize_variable_values"
 
@@ -37,7 +37,9 @@ def averages(snap: drive.Snapshot) -> list[np.ndarray]:
         found.setdefault(sv.name, sv.value)
     missing = [f"v{i}_average" for i in range(len(snap.weights)) if f"v{i}_average" not in found]
     if missing:
-        raise ClaimFailed(f"use_ema=True but the optimizer has no variables {missing}; it has {[sv.path for sv in snap.state]}")
+        raise ClaimFailed(
+            f"use_ema=True but the optimizer has no variables {missing}; it has {[sv.path for sv in snap.state]}"
+        )
     return [found[f"v{i}_average"] for i in range(len(snap.weights))]
 
 
@@ -51,8 +53,14 @@ def _check(case) -> None:
         return bool(freq) and (t + 1) % freq == 0
 
     def plan(t, before, grads):
-        return Expected(plain, before.weights, grads, before, "the same gradients (EMA does not change the update)",
-                        check_weights=not overwrites(t))
+        return Expected(
+            plain,
+            before.weights,
+            grads,
+            before,
+            "the same gradients (EMA does not change the update)",
+            check_weights=not overwrites(t),
+        )
 
     def also(cmp, t, before, after, got):
         new = averages(after)
@@ -108,5 +116,10 @@ def test_ema_finalize(spec, data):
     for i, (w, avg) in enumerate(zip(a.values(vars_), averages(last))):
         cmp.equal(f"weight v{i}", w, avg)
     if cmp.failed:
-        equivalence.fail(case, case.grads, "finalize_variable_values did not set the weights to their moving averages", cmp,
-                         check="opt.finalize_variable_values(variables)\n# expected: each variable equals its v<i>_average")
+        equivalence.fail(
+            case,
+            case.grads,
+            "finalize_variable_values did not set the weights to their moving averages",
+            cmp,
+            check="opt.finalize_variable_values(variables)\n# expected: each variable equals its v<i>_average",
+        )

@@ -3,9 +3,10 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import anchors, profiles
-from conformance.claims import claim
+from conformance.checks.claims import claim
+from conformance.core import profiles
 from conformance.independent import check
+from conformance.inputs import anchors
 
 KERAS_DOCS = "the Keras optimizer docs (keras.io/api/optimizers/<name>)"
 # Cheap examples, but one library run, three perturbed ones and a Keras run each: half the profile's.
@@ -23,7 +24,7 @@ def _independent_claim(library: str):
         f"{lib.LABEL} counterpart within the tolerance of the dtype and step count (float64 variables).",
         f"the {lib.LABEL} docs ({lib.DOCS}); {KERAS_DOCS}",
     )
-    @anchors.with_anchors  # the differences hinge on epsilon and tiny gradients (conformance/anchors.py)
+    @anchors.with_anchors  # the differences hinge on epsilon and tiny gradients (conformance/inputs/anchors.py)
     @COSTLY
     @given(data=st.data())
     def test(spec, data):

@@ -1,15 +1,15 @@
 """The lifecycle of one optimizer in a training script (seeds 002, 003 and 004 together): steps,
 zero-gradient steps, snapshots and restores, re-instantiation, learning-rate changes, .keras
 save/load and build on new variables, in any order, agree with the float64 reference model
-after every one. See conformance/lifecycle.py for the machine."""
+after every one. See conformance/checks/lifecycle.py for the machine."""
 
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from conformance import lifecycle
-from conformance.claims import SEEDS, claim
+from conformance.checks import lifecycle
+from conformance.checks.claims import SOURCES, claim
 
-SOURCE = f"{SEEDS['002']}; {SEEDS['003']}; {SEEDS['004']}"
+SOURCE = f"{SOURCES['RESET']}; {SOURCES['OPTIMIZER_DOCS']}; {SOURCES['STATE_PERSISTS']}"
 # Rules per example: enough for a snapshot, some steps, a restore and a reload to meet.
 STEPS = 8
 

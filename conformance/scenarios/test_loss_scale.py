@@ -8,13 +8,13 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import drive, equivalence
 from conformance.adapters import current as adapter
-from conformance.catalogue import loss_scaled
-from conformance.claims import claim
-from conformance.compare import Comparison, Mismatch
-from conformance.pairing import COUNTERS
-from conformance.strategies import FLOAT32, cases
+from conformance.checks import drive, equivalence
+from conformance.checks.claims import claim
+from conformance.checks.pairing import COUNTERS
+from conformance.core.compare import Comparison, Mismatch
+from conformance.inputs.catalogue import loss_scaled
+from conformance.inputs.strategies import FLOAT32, cases
 
 SOURCE = "Keras docs: LossScaleOptimizer (keras.io/api/optimizers/loss_scale_optimizer/)"
 
@@ -37,7 +37,9 @@ def scaled_run(draw, spec):
         if draw(st.booleans(), label=f"step {t + 1} non-finite"):
             i = draw(st.integers(0, len(grads) - 1), label="variable")
             flat = grads[i].reshape(-1)
-            flat[draw(st.integers(0, flat.size - 1), label="element")] = draw(st.sampled_from([np.nan, np.inf, -np.inf]), label="value")
+            flat[draw(st.integers(0, flat.size - 1), label="element")] = draw(
+                st.sampled_from([np.nan, np.inf, -np.inf]), label="value"
+            )
         steps.append(grads)
     return case, steps
 
@@ -62,7 +64,12 @@ def test_dynamic_scale(spec, data):
     scale, finite_in_a_row = float(own["initial_scale"]), 0
     for t, grads in enumerate(steps):
         if t == 0 and a.loss_scale(opt) != scale:
-            equivalence.fail(case, [], f"the loss scale before the first step is {a.loss_scale(opt)}, not initial_scale={scale}", None)
+            equivalence.fail(
+                case,
+                [],
+                f"the loss scale before the first step is {a.loss_scale(opt)}, not initial_scale={scale}",
+                None,
+            )
         drive.run(opt, vars_, [grads])
         if _finite(grads):
             finite_in_a_row += 1
@@ -71,9 +78,14 @@ def test_dynamic_scale(spec, data):
         else:
             scale, finite_in_a_row = scale / 2, 0
         if a.loss_scale(opt) != scale:
-            equivalence.fail(case, steps[: t + 1], f"after step {t + 1} ({'finite' if _finite(grads) else 'non-finite'} gradients) "
-                             f"the loss scale is {a.loss_scale(opt)}, expected {scale}", None,
-                             check="print('loss scale:', float(keras.ops.convert_to_numpy(opt.scale_loss(1.0))))")
+            equivalence.fail(
+                case,
+                steps[: t + 1],
+                f"after step {t + 1} ({'finite' if _finite(grads) else 'non-finite'} gradients) "
+                f"the loss scale is {a.loss_scale(opt)}, expected {scale}",
+                None,
+                check="print('loss scale:', float(keras.ops.convert_to_numpy(opt.scale_loss(1.0))))",
+            )
 
 
 @claim(
@@ -92,16 +104,27 @@ def test_skips_nonfinite(spec, data):
         after = drive.run(opt, vars_, [grads])[0]
         if _finite(grads):
             if after.iterations != before.iterations + 1:
-                cmp.mismatches.append(Mismatch(f"step {t + 1} (finite) optimizer.iterations", (), after.iterations, before.iterations + 1, 0))
+                cmp.mismatches.append(
+                    Mismatch(
+                        f"step {t + 1} (finite) optimizer.iterations", (), after.iterations, before.iterations + 1, 0
+                    )
+                )
         else:
             if after.iterations != before.iterations:
-                cmp.mismatches.append(Mismatch(f"step {t + 1} (skipped) optimizer.iterations", (), after.iterations, before.iterations, 0))
+                cmp.mismatches.append(
+                    Mismatch(f"step {t + 1} (skipped) optimizer.iterations", (), after.iterations, before.iterations, 0)
+                )
             for i, (w1, w0) in enumerate(zip(after.weights, before.weights)):
                 cmp.equal(f"step {t + 1} (skipped) weight v{i}", w1, w0)
             for s1, s0 in zip(after.state, before.state):
                 if s0.name not in adapter().LOSS_SCALE_STATE and s0.name not in COUNTERS:
                     cmp.equal(f"step {t + 1} (skipped) {s0.name}", s1.value, s0.value)
         if cmp.failed:
-            equivalence.fail(case, steps[: t + 1], "a LossScaleOptimizer step with a non-finite gradient was not skipped", cmp,
-                             build_first=True)
+            equivalence.fail(
+                case,
+                steps[: t + 1],
+                "a LossScaleOptimizer step with a non-finite gradient was not skipped",
+                cmp,
+                build_first=True,
+            )
         before = after

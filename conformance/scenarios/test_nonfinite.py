@@ -4,19 +4,19 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import drive
-from conformance.claims import SEEDS, claim
-from conformance.compare import Comparison
-from conformance.errors import ClaimFailed, OptimizerRaised
-from conformance.reproducer import script
-from conformance.strategies import FLOAT32, cases
+from conformance.checks import drive
+from conformance.checks.claims import SOURCES, claim
+from conformance.checks.reproducer import script
+from conformance.core.compare import Comparison
+from conformance.core.errors import ClaimFailed, OptimizerRaised
+from conformance.inputs.strategies import FLOAT32, cases
 
 
 @claim(
     "nonfinite.weights_unchanged_or_raises",
     "A gradient holding NaN or Inf either raises an error or leaves every weight unchanged "
     "(LossScaleOptimizer documents that it skips such steps).",
-    SEEDS["003"] + "; LossScaleOptimizer docs",
+    SOURCES["OPTIMIZER_DOCS"] + "; LossScaleOptimizer docs",
 )
 @given(data=st.data())
 def test_nonfinite(spec, data):

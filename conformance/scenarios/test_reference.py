@@ -1,17 +1,18 @@
-"""Reference trajectories: Keras follows the published algorithm, state included (seed 004).
+"""Reference trajectories: Keras follows the published algorithm, state included (the state-persists question).
 
-Every claim here checks the optimizer's anchors first (conformance/anchors.py): what an update rule's
+Every claim here checks the optimizer's anchors first (conformance/inputs/anchors.py): what an update rule's
 findings hinge on (a hyperparameter at the top of its range, a lone small gradient element) is
 checked on every run, not left to the draw."""
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import anchors, trajectory
-from conformance.claims import SEEDS, claim
-from conformance.strategies import FLOAT32, FLOAT64, LOW_PRECISION, cases
+from conformance.checks import trajectory
+from conformance.checks.claims import SOURCES, claim
+from conformance.inputs import anchors
+from conformance.inputs.strategies import FLOAT32, FLOAT64, LOW_PRECISION, cases
 
-SOURCE = SEEDS["004"] + "; the Keras optimizer docs (keras.io/api/optimizers/<name>) and each paper"
+SOURCE = SOURCES["STATE_PERSISTS"] + "; the Keras optimizer docs (keras.io/api/optimizers/<name>) and each paper"
 
 
 @claim(

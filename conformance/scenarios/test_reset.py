@@ -1,20 +1,21 @@
-"""Reset by re-instantiation (seed 002): "create a new optimizer instance with the identical
+"""Reset by re-instantiation (the reset question): "create a new optimizer instance with the identical
 configuration ... its internal state is wiped clean", and resetting in place."""
 
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import drive, profiles
 from conformance.adapters import current as adapter
-from conformance.claims import SEEDS, claim
-from conformance.compare import Comparison
-from conformance.errors import ClaimFailed
-from conformance.learning_rates import configurable
-from conformance.reproducer import script
-from conformance.strategies import FLOAT32, array, cases
+from conformance.checks import drive
+from conformance.checks.claims import SOURCES, claim
+from conformance.checks.reproducer import script
+from conformance.core import profiles
+from conformance.core.compare import Comparison
+from conformance.core.errors import ClaimFailed
+from conformance.inputs.learning_rates import configurable
+from conformance.inputs.strategies import FLOAT32, array, cases
 
-SOURCE = SEEDS["002"]
+SOURCE = SOURCES["RESET"]
 WAYS = {
     "from_config": lambda case, old: adapter().from_config(old),
     "same_arguments": lambda case, old: case.setup.build(),
@@ -54,7 +55,10 @@ def _starts_fresh(case, old, vars_, way: str) -> None:
     a.build(new, vars_)
     got = drive.snapshot(new, vars_)
     want = _built_on(case, vars_)
-    check = f"# then: new = {HOW[way]}; new.build(variables): new.iterations and new.variables should be those of a new optimizer"
+    check = (
+        f"# then: new = {HOW[way]}; new.build(variables): "
+        "new.iterations and new.variables should be those of a new optimizer"
+    )
     if got.iterations != 0:
         _fail(case, f"after {HOW[way]} the new optimizer's iterations is {got.iterations}, not 0", None, check)
     cmp = Comparison(case.dtype, ("re-instantiated", "brand-new"))
@@ -74,7 +78,7 @@ def _starts_fresh(case, old, vars_, way: str) -> None:
 
 
 def _fresh_claim(way: str):
-    """One claim per way of re-making the optimizer (seed 002 names both)."""
+    """One claim per way of re-making the optimizer (the reset question names both)."""
 
     @claim(
         f"reset.{way}_starts_fresh",
@@ -113,8 +117,12 @@ def test_keeps_hyperparameters(spec, data):
         if held[0] != held[1]:
             diff[f"{name} (held)"] = held
     if diff:
-        _fail(case, f"from_config(get_config()) changed the configuration: {diff} (old, new)", None,
-              "# then compare opt.get_config() with type(opt).from_config(opt.get_config()).get_config()")
+        _fail(
+            case,
+            f"from_config(get_config()) changed the configuration: {diff} (old, new)",
+            None,
+            "# then compare opt.get_config() with type(opt).from_config(opt.get_config()).get_config()",
+        )
 
 
 @claim(
@@ -133,8 +141,12 @@ def test_trajectory_as_new(spec, data):
     cmp = Comparison(case.dtype, ("re-made", "brand-new"))
     drive.compare_runs(cmp, remade, new)
     if cmp.failed:
-        _fail(case, "the re-made optimizer's trajectory differs from a brand-new optimizer's", cmp,
-              "# then run the same gradients again with type(opt).from_config(opt.get_config()) and with a new optimizer")
+        _fail(
+            case,
+            "the re-made optimizer's trajectory differs from a brand-new optimizer's",
+            cmp,
+            "# then run the same gradients again with type(opt).from_config(opt.get_config()) and with a new optimizer",
+        )
 
 
 @claim(
@@ -150,26 +162,44 @@ def test_in_place_equals_new(spec, data):
     theirs = a.variables(a.values(vars_), case.dtype)
     initial = _built_on(case, vars_)
     if [v.name for v in initial.state] != [v.name for v in a.state(old)]:
-        _fail(case, "the trained optimizer's variables do not match a new one's, so they cannot be reset in place", None, "")
+        _fail(
+            case,
+            "the trained optimizer's variables do not match a new one's, so they cannot be reset in place",
+            None,
+            "",
+        )
     a.assign_state(old, [v.value for v in initial.state])
     reset = drive.run(old, vars_, case.grads)
     new = drive.run(case.setup.build(), theirs, case.grads)
     cmp = Comparison(case.dtype, ("reset in place", "brand-new"))
     drive.compare_runs(cmp, reset, new)
     if cmp.failed:
-        _fail(case, "after assigning initial values to its variables the optimizer does not behave as a new one", cmp,
-              "# then: for v, new_v in zip(opt.variables, fresh_built_opt.variables): v.assign(new_v); run the gradients again")
+        _fail(
+            case,
+            "after assigning initial values to its variables the optimizer does not behave as a new one",
+            cmp,
+            "# then: for v, new_v in zip(opt.variables, fresh_built_opt.variables): v.assign(new_v); "
+            "run the gradients again",
+        )
 
 
 @st.composite
 def fit_data(draw):
     """A Dense layer's weights and two rounds of training data (inputs, targets, epochs)."""
-    n_in, n_out, batch, batches = (draw(st.integers(1, hi), label=n) for n, hi in
-                                   (("inputs", 4), ("outputs", 3), ("batch size", 4), ("batches", 2)))
+    n_in, n_out, batch, batches = (
+        draw(st.integers(1, hi), label=n)
+        for n, hi in (("inputs", 4), ("outputs", 3), ("batch size", 4), ("batches", 2))
+    )
     kernel = draw(array((n_in, n_out), "float32", zeros=False), label="kernel")
     bias = draw(array((n_out,), "float32"), label="bias")
-    rounds = [(draw(array((batch * batches, n_in), "float32"), label=f"x{r}"), draw(array((batch * batches, n_out), "float32"), label=f"y{r}"),
-               draw(st.integers(1, 2), label=f"epochs{r}")) for r in (1, 2)]
+    rounds = [
+        (
+            draw(array((batch * batches, n_in), "float32"), label=f"x{r}"),
+            draw(array((batch * batches, n_out), "float32"), label=f"y{r}"),
+            draw(st.integers(1, 2), label=f"epochs{r}"),
+        )
+        for r in (1, 2)
+    ]
     return kernel, bias, batch, rounds
 
 
@@ -177,25 +207,31 @@ def _fit_script(case, kernel, bias, batch, rounds, way: str) -> str:
     arr = lambda x: f"np.array({np.asarray(x, np.float64).tolist()!r}, dtype='float32')"  # noqa: E731
     (x1, y1, e1), (x2, y2, e2) = rounds
     remake = "type(opt).from_config(opt.get_config())" if way == "from_config" else case.setup.code
-    return "\n".join([
-        adapter().REPRO.header, *([case.setup.imports] if case.setup.imports else []), "",
-        "def model(kernel, bias, opt):",
-        f"    m = keras.Sequential([keras.Input(({np.shape(kernel)[0]},)), keras.layers.Dense({np.shape(kernel)[1]})])",
-        "    m.layers[-1].kernel.assign(kernel); m.layers[-1].bias.assign(bias)",
-        "    m.compile(optimizer=opt, loss='mse')",
-        "    return m", "",
-        f"opt = {case.setup.code}",
-        f"m = model({arr(kernel)}, {arr(bias)}, opt)",
-        f"m.fit({arr(x1)}, {arr(y1)}, epochs={e1}, batch_size={batch}, shuffle=False, verbose=0)",
-        "weights = [v.numpy() for v in m.trainable_variables]",
-        f"new = {remake}",
-        "m.compile(optimizer=new, loss='mse')",
-        f"m.fit({arr(x2)}, {arr(y2)}, epochs={e2}, batch_size={batch}, shuffle=False, verbose=0)",
-        f"fresh = model(*weights, {case.setup.code})",
-        f"fresh.fit({arr(x2)}, {arr(y2)}, epochs={e2}, batch_size={batch}, shuffle=False, verbose=0)",
-        "for a, b in zip(m.trainable_variables, fresh.trainable_variables):",
-        f"    print({adapter().REPRO.name.format(v='a')}, np.max(np.abs(a.numpy() - b.numpy())))  # expected: 0.0",
-    ])
+    return "\n".join(
+        [
+            adapter().REPRO.header,
+            *([case.setup.imports] if case.setup.imports else []),
+            "",
+            "def model(kernel, bias, opt):",
+            f"    m = keras.Sequential([keras.Input(({np.shape(kernel)[0]},)), "
+            f"keras.layers.Dense({np.shape(kernel)[1]})])",
+            "    m.layers[-1].kernel.assign(kernel); m.layers[-1].bias.assign(bias)",
+            "    m.compile(optimizer=opt, loss='mse')",
+            "    return m",
+            "",
+            f"opt = {case.setup.code}",
+            f"m = model({arr(kernel)}, {arr(bias)}, opt)",
+            f"m.fit({arr(x1)}, {arr(y1)}, epochs={e1}, batch_size={batch}, shuffle=False, verbose=0)",
+            "weights = [v.numpy() for v in m.trainable_variables]",
+            f"new = {remake}",
+            "m.compile(optimizer=new, loss='mse')",
+            f"m.fit({arr(x2)}, {arr(y2)}, epochs={e2}, batch_size={batch}, shuffle=False, verbose=0)",
+            f"fresh = model(*weights, {case.setup.code})",
+            f"fresh.fit({arr(x2)}, {arr(y2)}, epochs={e2}, batch_size={batch}, shuffle=False, verbose=0)",
+            "for a, b in zip(m.trainable_variables, fresh.trainable_variables):",
+            f"    print({adapter().REPRO.name.format(v='a')}, np.max(np.abs(a.numpy() - b.numpy())))  # expected: 0.0",
+        ]
+    )
 
 
 def _recompile_claim(way: str):
@@ -210,8 +246,12 @@ def _recompile_claim(way: str):
         f"After model.fit, model.compile(optimizer=new) with new made by {HOW[way]}, then fit, trains "
         "from fresh state: weights and optimizer state equal bit for bit those of a new model and "
         "brand-new optimizer given the same weights and data"
-        + (" (a callable learning rate is replaced by its value: from_config cannot re-make it, see reset.from_config_starts_fresh)."
-           if way == "from_config" else "."),
+        + (
+            " (a callable learning rate is replaced by its value: from_config cannot re-make it, "
+            "see reset.from_config_starts_fresh)."
+            if way == "from_config"
+            else "."
+        ),
         SOURCE,
     )
     @profiles.costly(3)  # three compiled fits per example
@@ -230,14 +270,20 @@ def _recompile_claim(way: str):
         fresh_opt = case.setup.build()
         fresh = a.dense_model(*start, "float32", fresh_opt)
         a.fit(fresh, *rounds[1][:2], rounds[1][2], batch)
-        got, want = (drive.Snapshot(a.model_weights(m), a.state(o), a.iterations(o)) for m, o in ((model, new), (fresh, fresh_opt)))
+        got, want = (
+            drive.Snapshot(a.model_weights(m), a.state(o), a.iterations(o))
+            for m, o in ((model, new), (fresh, fresh_opt))
+        )
         cmp = Comparison("float32", ("recompiled with the re-made optimizer", "fresh model and optimizer"))
         drive.compare_runs(cmp, [got], [want])
         if got.iterations != want.iterations:
             cmp.differ("optimizer.iterations", got.iterations, want.iterations)
         if cmp.failed:
-            raise ClaimFailed(f"model.compile(optimizer=new) then fit does not train from fresh state ({cmp.summary()}):\n{cmp.report()}",
-                              reproducer=_fit_script(case, kernel, bias, batch, rounds, way))
+            raise ClaimFailed(
+                f"model.compile(optimizer=new) then fit does not train from fresh state "
+                f"({cmp.summary()}):\n{cmp.report()}",
+                reproducer=_fit_script(case, kernel, bias, batch, rounds, way),
+            )
 
     test.__name__ = f"test_{way}_recompile_fit"
     return test

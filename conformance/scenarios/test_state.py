@@ -1,19 +1,19 @@
-"""State round trips (seed 003: get_weights/set_weights "can in turn be used to load state into
+"""State round trips (the Keras optimizers docs: get_weights/set_weights "can in turn be used to load state into
 similarly parameterized optimizers"): snapshot after k steps, restore into a fresh optimizer on
 the same weights, continue; the continuation equals the uninterrupted run bit for bit."""
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import drive
 from conformance.adapters import current as adapter
-from conformance.claims import SEEDS, claim
-from conformance.compare import Comparison
-from conformance.errors import ClaimFailed
-from conformance.reproducer import script
-from conformance.strategies import FLOAT32, cases
+from conformance.checks import drive
+from conformance.checks.claims import SOURCES, claim
+from conformance.checks.reproducer import script
+from conformance.core.compare import Comparison
+from conformance.core.errors import ClaimFailed
+from conformance.inputs.strategies import FLOAT32, cases
 
-SOURCE = SEEDS["003"] + " (get_weights / set_weights)"
+SOURCE = SOURCES["OPTIMIZER_DOCS"] + " (get_weights / set_weights)"
 
 
 def _on_variables(case, mechanism: str):
@@ -72,7 +72,8 @@ def _claim(mechanism: str, how: str):
         f"state.roundtrip.{mechanism}",
         f"State saved after k steps with {how} and restored into a new optimizer on the same "
         "weights continues bit for bit like the uninterrupted optimizer (weights and state).",
-        SOURCE + ("; Keras docs: a .keras file holds 'the optimizer and its state'" if mechanism == "keras_file" else ""),
+        SOURCE
+        + ("; Keras docs: a .keras file holds 'the optimizer and its state'" if mechanism == "keras_file" else ""),
     )
     @given(data=st.data())
     def test(spec, data):
@@ -83,7 +84,9 @@ def _claim(mechanism: str, how: str):
 
 
 test_roundtrip_get_weights = _claim("get_weights", "optimizer.get_weights() / set_weights()")
-test_roundtrip_variables_set_weights = _claim("variables_set_weights", "[v.numpy() for v in optimizer.variables] / set_weights()")
+test_roundtrip_variables_set_weights = _claim(
+    "variables_set_weights", "[v.numpy() for v in optimizer.variables] / set_weights()"
+)
 test_roundtrip_own_variables = _claim("own_variables", "save_own_variables(store) / load_own_variables(store)")
 test_roundtrip_tf_checkpoint = _claim("tf_checkpoint", "tf.train.Checkpoint(optimizer=...).write() / read()")
 test_roundtrip_keras_file = _claim("keras_file", "model.save() of a .keras file / keras.models.load_model()")

@@ -6,13 +6,13 @@ not decayed at all."""
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance import equivalence
 from conformance.adapters import current as adapter
-from conformance.claims import BASE_DOCS, claim
-from conformance.equivalence import Expected
-from conformance.options import Options
-from conformance.strategies import FLOAT32, cases
-from conformance.trajectory import rounding
+from conformance.checks import equivalence
+from conformance.checks.claims import BASE_DOCS, claim
+from conformance.checks.equivalence import Expected
+from conformance.checks.trajectory import rounding
+from conformance.inputs.options import Options
+from conformance.inputs.strategies import FLOAT32, cases
 
 SOURCE = f"{BASE_DOCS}: weight_decay; Loshchilov & Hutter 2019 (decoupled decay); Optimizer.exclude_from_weight_decay"
 

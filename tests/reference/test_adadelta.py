@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from tests.reference import steps
-
 from conformance.reference import adadelta
+from tests.reference import steps
 
 RULE = adadelta
 RTOL = 1e-12

@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from tests.reference import steps
-
 from conformance.reference import adagrad
+from tests.reference import steps
 
 RULE = adagrad
 RTOL = 1e-12

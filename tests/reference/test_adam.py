@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from tests.reference import steps
-
 from conformance.reference import adam
+from tests.reference import steps
 
 RULE = adam
 RTOL = 1e-12

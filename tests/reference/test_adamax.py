@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from tests.reference import steps
-
 from conformance.reference import adamax
+from tests.reference import steps
 
 RULE = adamax
 RTOL = 1e-12

@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from tests.reference import steps
-
 from conformance.reference import adamw
+from tests.reference import steps
 
 RULE = adamw
 RTOL = 1e-12

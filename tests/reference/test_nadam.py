@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from tests.reference import steps
-
 from conformance.reference import nadam
+from tests.reference import steps
 
 RULE = nadam
 RTOL = 1e-12

@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from tests.reference import steps
-
 from conformance.reference import rmsprop
+from tests.reference import steps
 
 RULE = rmsprop
 RTOL = 1e-12

@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from tests.reference import steps
-
 from conformance.reference import sgd
+from tests.reference import steps
 
 RULE = sgd
 

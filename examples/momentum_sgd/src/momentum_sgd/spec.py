@@ -3,9 +3,9 @@
 import numpy as np
 from hypothesis import strategies as st
 
-from conformance.arguments import DECAY
+from conformance.inputs.arguments import DECAY
+from conformance.inputs.spec import OptimizerSpec
 from conformance.reference.core import per_variable
-from conformance.spec import OptimizerSpec
 
 from . import MomentumSGD
 
