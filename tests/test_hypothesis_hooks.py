@@ -114,3 +114,11 @@ def test_the_rules_of_a_state_machine_are_listed():
     found = {r.function.__name__: r for r in hooks.rules(Machine())}
     assert set(found) == {"first", "second"}
     assert set(found["second"].arguments) == {"n"} and list(found["first"].preconditions) == []
+
+
+def test_an_unexpected_release_is_named_in_the_run_header(monkeypatch):
+    from conformance.harness import plugin
+
+    assert plugin.pytest_report_header(None) == []
+    monkeypatch.setattr(hooks, "version_problem", lambda: "hypothesis 7.0.0 is outside")
+    assert plugin.pytest_report_header(None) == ["warning: hypothesis 7.0.0 is outside"]

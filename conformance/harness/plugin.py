@@ -329,6 +329,14 @@ def _failure_text(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """A hypothesis release the suite's hooks do not expect is named at the top of the run."""
+    from conformance.core import hypothesis_hooks
+
+    problem = hypothesis_hooks.version_problem()
+    return [f"warning: {problem}"] if problem else []
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     st: _State = session.config.stash[_KEY]
 
