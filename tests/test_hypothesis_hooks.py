@@ -3,6 +3,8 @@ checks the hook's effect, so that a hypothesis release that changes one fails he
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 from hypothesis import Phase, given, note, settings
 from hypothesis import strategies as st
@@ -122,3 +124,37 @@ def test_an_unexpected_release_is_named_in_the_run_header(monkeypatch):
     assert plugin.pytest_report_header(None) == []
     monkeypatch.setattr(hooks, "version_problem", lambda: "hypothesis 7.0.0 is outside")
     assert plugin.pytest_report_header(None) == ["warning: hypothesis 7.0.0 is outside"]
+
+
+
+def _drawn_by(tmp_path, body: str, identity: str | None, derandomize: bool = True) -> list[int]:
+    """The integers a @given test draws, its function's source text being `body` (a module of its
+    own: hypothesis digests the source it finds on disk)."""
+    path = tmp_path / f"drawn_{abs(hash((body, identity, derandomize)))}.py"
+    path.write_text(
+        "from hypothesis import Phase, given, settings, strategies as st\n"
+        "seen = []\n"
+        f"@settings(max_examples=5, derandomize={derandomize}, database=None, phases=[Phase.generate])\n"
+        "@given(x=st.integers(0, 10**9))\n"
+        "def test(x):\n"
+        f"    {body}\n"
+    )
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if identity is not None:
+        hooks.seed_from_identity(module.test, identity)
+    module.test()
+    return module.seen
+
+
+def test_a_derandomized_test_draws_from_its_identity_not_its_source_text(tmp_path):
+    # hypothesis alone seeds from the source text: an edit to the function's layout draws others
+    assert _drawn_by(tmp_path, "seen.append(x)", None) != _drawn_by(tmp_path, "seen.append( x )", None)
+    assert _drawn_by(tmp_path, "seen.append(x)", "a.claim") == _drawn_by(tmp_path, "seen.append( x )", "a.claim")
+    assert _drawn_by(tmp_path, "seen.append(x)", "a.claim") != _drawn_by(tmp_path, "seen.append(x)", "b.claim")
+
+
+def test_a_test_that_is_not_derandomized_keeps_hypothesis_s_seed(tmp_path):
+    drawn = [_drawn_by(tmp_path, "seen.append(x)", "a.claim", derandomize=False) for _ in range(2)]
+    assert drawn[0] != drawn[1]

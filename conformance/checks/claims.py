@@ -61,7 +61,7 @@ def claim(id: str, text: str, source: str, conditions: tuple[str, ...] | None = 
                 # hyperparameter at the top of its range) and, of the fixed conditions, the defaults.
                 fn = anchors.with_anchors(fn, anchors.COSTLY)
                 names = _conditions.DEFAULTS_ONLY
-        fn = _conditions.with_conditions(fn, names)
+        fn = _conditions.with_conditions(fn, names, c.id)
         fn.claim = c  # type: ignore[attr-defined]
         return pytest.mark.claim(c)(fn)
 

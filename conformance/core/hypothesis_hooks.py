@@ -9,6 +9,7 @@ tests/test_hypothesis_hooks.py, which checks each hook's effect: never silently 
 
 from __future__ import annotations
 
+import hashlib
 from random import Random
 from typing import Any, Callable
 
@@ -68,6 +69,19 @@ def settings_of(test: Callable) -> settings | None:
 def set_settings(test: Callable, value: settings) -> None:
     """Run `test` with `value` (for example fewer random examples once fixed ones are added)."""
     test._hypothesis_internal_use_settings = value  # type: ignore[attr-defined]
+
+
+def seed_from_identity(test: Callable, identity: str) -> int | None:
+    """Where `test`'s settings derandomize, draw its random examples from `identity` (a claim's id),
+    and return that seed; elsewhere leave the seed to hypothesis (--hypothesis-seed or a random one)
+    and return None. Derandomized, hypothesis would seed from a digest of the test function's
+    source text, so any edit to the function, its layout included, drew other examples."""
+    use = settings_of(test)
+    if use is None or not use.derandomize:
+        return None
+    seed = int.from_bytes(hashlib.sha256(f"claim {identity}".encode()).digest()[:8], "big")
+    test._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined] - what @hypothesis.seed sets
+    return seed
 
 
 def given_arguments(test: Callable) -> set[str]:

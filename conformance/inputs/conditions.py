@@ -136,16 +136,18 @@ def _call_fixed(test: Any, kwargs: dict[str, Any], data: ConditionData, notes: l
         raise Unsupported(f"the claim rejects the {data.condition.name} condition's fixed case") from None
 
 
-def with_conditions(test: Any, names: tuple[str, ...]) -> Any:
+def with_conditions(test: Any, names: tuple[str, ...], identity: str = "") -> Any:
     """`test` (a @given test drawing `data`, or any claim test when `names` is empty) checking the
     fixed conditions `names` before its drawn examples, each condition's outcome kept on the running
-    claim."""
+    claim; derandomized, its drawn examples are seeded from `identity` (the claim's id)."""
 
     @functools.wraps(test)
     def run(*args: Any, **kwargs: Any) -> None:
         rc = running.current()
         if hooks.settings_of(run) is not None:  # pytest's hypothesis plugin may have set the wrapper's
             hooks.set_settings(test, hooks.settings_of(run))
+        if identity:  # derandomized, the drawn examples follow the claim, not its function's text
+            hooks.seed_from_identity(test, identity)
         spec, state = kwargs.get("spec"), ConditionRun({})
         for name in names:
             if name in DTYPES and name not in state.dtypes:
