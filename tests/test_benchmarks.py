@@ -123,24 +123,48 @@ def test_a_benchmark_records_its_baselines_and_environment(tmp_path):
     assert (
         info["bytes"] == 3 * 4 * 2048 * 2048 + 2 * 8 + 2 * 4
     )  # weights, gradients; the iteration and learning-rate scalars
-    assert info["roofline_ratio"] == pytest.approx(b["stats"]["min"] / info["roofline_s"])
-    assert info["numpy_ratio"] == pytest.approx(b["stats"]["min"] / info["numpy_s"])
+    assert info["min_ratios"]["roofline"] == pytest.approx(b["stats"]["min"] / info["roofline_s"])
+    assert info["min_ratios"]["numpy"] == pytest.approx(b["stats"]["min"] / info["numpy_s"])
+    # measured interleaved, the ratios lie near the minima's (both are of the same two calls)
+    for name in ("roofline", "numpy"):
+        assert 0.2 < info[f"{name}_ratio"] / info["min_ratios"][name] < 5, info
     assert b["stats"]["rounds"] >= baselines.MIN_ROUNDS
 
 
-def test_spread_reports_the_differences_of_the_minimum(tmp_path, capsys):
+def test_interleaved_ratios_compare_calls_made_in_the_same_round(monkeypatch):
+    clock = {"t": 0.0, "rate": 1.0}  # a machine that gets 1 % slower after every call
+
+    def taking(seconds: float):
+        def call() -> None:
+            clock["t"] += seconds * clock["rate"]
+            clock["rate"] *= 1.01
+
+        return call
+
+    monkeypatch.setattr(baselines.time, "perf_counter", lambda: clock["t"])
+    ratios = baselines.interleaved_ratios(taking(2e-3), {"half": taking(1e-3)})
+    # each round's baseline runs one call after its step: every round's ratio is 2 / 1.01, where
+    # minima measured apart (the step's first round, the baseline's last) would say about 2
+    assert ratios["half"] == pytest.approx(2 / 1.01, rel=1e-9)
+
+
+def test_spread_reports_the_differences_of_the_minimum_and_of_each_ratio(tmp_path, capsys):
     from conformance.tools import spread
 
-    def save(name: str, times: dict[str, float]) -> Path:
+    def save(name: str, times: dict[str, float], ratio: dict[str, float]) -> Path:
         path = tmp_path / name
-        path.write_text(json.dumps({"benchmarks": [{"fullname": k, "stats": {"min": v}} for k, v in times.items()]}))
+        path.write_text(json.dumps({"benchmarks": [
+            {"fullname": k, "stats": {"min": v}, "extra_info": {"numpy_ratio": ratio[k], "min_ratios": {}}}
+            for k, v in times.items()
+        ]}))
         return path
 
-    a = save("a.json", {"x": 1.0, "y": 2.0, "z": 1.0})
-    b = save("b.json", {"x": 1.02, "y": 2.5, "w": 1.0})
+    a = save("a.json", {"x": 1.0, "y": 2.0, "z": 1.0}, {"x": 2.0, "y": 4.0, "z": 1.0})
+    b = save("b.json", {"x": 1.02, "y": 2.5, "w": 1.0}, {"x": 2.02, "y": 4.04, "w": 1.0})
     assert spread.main([str(a), str(b)]) == 0
     out = capsys.readouterr().out
     assert "+25.0%" in out and "x " not in out.split("\n")[0]
     assert (
         "2 benchmarks in both: median |difference of min| 13.5%, largest 25.0%, 1 beyond 5%; only in one file: 2" in out
     )
+    assert "2 benchmarks in both: median |difference of numpy_ratio| 1.0%, largest 1.0%, 0 beyond 5%" in out

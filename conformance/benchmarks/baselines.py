@@ -7,13 +7,17 @@
 3. `torch.optim` with `foreach=True`, where PyTorch is installed and maps the optimizer
    (the record's `torch` mapping, conformance/optimizers/).
 
-Times are the minimum over rounds after warm-up, like pytest-benchmark's `min`.
+Times are the minimum over rounds after warm-up, like pytest-benchmark's `min`. The ratios of a
+step to its baselines are measured interleaved (`interleaved_ratios`): the step and every baseline
+alternate round by round in one process, and each round's ratio compares calls made moments
+apart, so that the machine's slow drift between and within processes cancels.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
@@ -55,20 +59,29 @@ def step_bytes(weights: list[np.ndarray], state: list[np.ndarray]) -> int:
 
 
 @functools.lru_cache(maxsize=None)
-def copy_time(nbytes: int) -> float:
-    """Seconds to move `nbytes` through memory: a numpy copy reading and writing nbytes / 2 each,
+def copy_fn(nbytes: int) -> Callable[[], Any]:
+    """A call that moves `nbytes` through memory: a numpy copy reading and writing nbytes / 2 each,
     split over one thread per core (numpy copies without the GIL), as the frameworks use every core:
-    one thread alone does not reach the machine's bandwidth. The faster of that and one thread."""
+    one thread alone does not reach the machine's bandwidth. For a copy that fits in cache, handing
+    it to threads costs more than it saves: the faster of the two is the one returned."""
     n = max(nbytes // 8, 1)  # float32 elements per side
     src, dst = np.ones(n, np.float32), np.empty(n, np.float32)
     bounds = np.linspace(0, n, THREADS + 1).astype(int)
     parts = [(dst[a:b], src[a:b]) for a, b in zip(bounds, bounds[1:])]
 
-    def copy() -> None:
+    def threaded() -> None:
         list(POOL.map(lambda p: np.copyto(*p), parts))
 
-    # For a copy that fits in cache, handing it to threads costs more than it saves: the faster wins.
-    return min(best_time(copy), best_time(lambda: np.copyto(dst, src)))
+    def single() -> None:
+        np.copyto(dst, src)
+
+    return threaded if best_time(threaded) < best_time(single) else single
+
+
+@functools.lru_cache(maxsize=None)
+def copy_time(nbytes: int) -> float:
+    """Seconds to move `nbytes` through memory (copy_fn's call)."""
+    return best_time(copy_fn(nbytes))
 
 
 def bandwidth(nbytes: int) -> float:
@@ -76,20 +89,27 @@ def bandwidth(nbytes: int) -> float:
     return 8 * max(nbytes // 8, 1) / copy_time(nbytes)
 
 
-def numpy_time(rule: str, weights: list[np.ndarray], grads: list[np.ndarray], lr: float, hp: dict[str, Any]) -> float:
-    """One step of the numpy float32 implementation (on copies of the weights)."""
+def numpy_fn(
+    rule: str, weights: list[np.ndarray], grads: list[np.ndarray], lr: float, hp: dict[str, Any]
+) -> Callable[[], Any]:
+    """One step of the numpy float32 implementation (on copies of the weights), as a call."""
     record = registry.record(rule)
     if record is None or record.numpy_step is None:
         why = record.why_missing("numpy_step") if record is not None else None
         raise Unsupported(why or f"no numpy implementation of {rule} in conformance/benchmarks/numpy_steps.py")
     ws = [w.copy() for w in weights]
     impl = record.numpy_step(ws, lr, hp)
-    return best_time(lambda: impl.step(ws, grads))
+    return lambda: impl.step(ws, grads)
 
 
-def torch_time(rule: str, weights: list[np.ndarray], grads: list[np.ndarray], hp: dict[str, Any]) -> float:
+def numpy_time(rule: str, weights: list[np.ndarray], grads: list[np.ndarray], lr: float, hp: dict[str, Any]) -> float:
+    return best_time(numpy_fn(rule, weights, grads, lr, hp))
+
+
+def torch_fn(rule: str, weights: list[np.ndarray], grads: list[np.ndarray], hp: dict[str, Any]) -> Callable[[], Any]:
     """One `step()` of the torch.optim counterpart with foreach=True, hyperparameters mapped by the
-    independent-implementation table (`hp`: Keras names, learning_rate and weight_decay included)."""
+    independent-implementation table (`hp`: Keras names, learning_rate and weight_decay included),
+    as a call."""
     if not torch_optim.available():
         raise Unsupported("torch is not installed")
     record = registry.record(rule)
@@ -106,4 +126,30 @@ def torch_time(rule: str, weights: list[np.ndarray], grads: list[np.ndarray], hp
     for p, g in zip(params, grads):
         p.grad = torch.tensor(g, dtype=torch.float32)
     opt = torch_optim.constructor(ctor)(params, **kwargs, foreach=True)
-    return best_time(opt.step)
+    return opt.step
+
+
+def torch_time(rule: str, weights: list[np.ndarray], grads: list[np.ndarray], hp: dict[str, Any]) -> float:
+    return best_time(torch_fn(rule, weights, grads, hp))
+
+
+def interleaved_ratios(step: Callable[[], Any], baselines: dict[str, Callable[[], Any]]) -> dict[str, float]:
+    """For each baseline, the median over rounds of (the step's time / the baseline's time), the
+    step and every baseline called once per round, one after the other: both calls of a ratio see
+    the same state of the machine. Rounds fill TARGET_S (at least MIN_ROUNDS) after one warm-up
+    round."""
+    calls = [step, *baselines.values()]
+    for fn in calls:
+        fn()
+    rounds: list[list[float]] = []
+    deadline = time.perf_counter() + TARGET_S
+    while len(rounds) < MIN_ROUNDS or (time.perf_counter() < deadline and len(rounds) < MAX_ROUNDS):
+        times = []
+        for fn in calls:
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        rounds.append(times)
+    return {
+        name: statistics.median(r[0] / r[i] for r in rounds) for i, name in enumerate(baselines, start=1)
+    }

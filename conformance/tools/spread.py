@@ -2,9 +2,14 @@
 
     python -m conformance.tools.spread A.json B.json [--limit 5]
 
-For each benchmark in both files: the relative difference of the minimum, (B - A) / A. Prints the
-ones beyond --limit percent and a summary (median and largest absolute difference, count beyond).
-Exit status 0 always: this measures, it does not judge.
+For each benchmark in both files, the relative difference (B - A) / A of two measures:
+
+- the minimum time (pytest-benchmark's `min`), measured apart from any baseline;
+- each ratio to a baseline (`roofline_ratio`, `numpy_ratio`, `torch_ratio` in extra_info),
+  measured interleaved with its baseline in the same process (conformance/benchmarks/baselines.py).
+
+Prints the ones beyond --limit percent and a summary per measure (median and largest absolute
+difference, count beyond). Exit status 0 always: this measures, it does not judge.
 """
 
 from __future__ import annotations
@@ -16,12 +21,38 @@ import sys
 from pathlib import Path
 
 
-def minima(path: Path) -> dict[str, float]:
+def measures(path: Path) -> dict[str, dict[str, float]]:
+    """measure ('min', 'roofline_ratio', ...) -> benchmark -> value."""
     try:
         data = json.loads(path.read_text())
-        return {b["fullname"]: float(b["stats"]["min"]) for b in data["benchmarks"]}
+        out: dict[str, dict[str, float]] = {"min": {}}
+        for b in data["benchmarks"]:
+            out["min"][b["fullname"]] = float(b["stats"]["min"])
+            for key, value in (b.get("extra_info") or {}).items():
+                if key.endswith("_ratio") and isinstance(value, (int, float)):
+                    out.setdefault(key, {})[b["fullname"]] = float(value)
+        return out
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise SystemExit(f"spread: {path}: not a pytest-benchmark JSON file ({type(e).__name__}: {e})") from None
+
+
+def _compare(label: str, a: dict[str, float], b: dict[str, float], limit: float) -> None:
+    common = sorted(set(a) & set(b))
+    if not common:
+        print(f"{label}: the two files have no benchmark in common", file=sys.stderr)
+        return
+    diffs = {name: 100 * (b[name] - a[name]) / a[name] for name in common}
+    beyond = {n: d for n, d in diffs.items() if abs(d) > limit}
+    width = max(len(n) for n in common)
+    unit, scale = ("ms", 1e3) if label == "min" else ("", 1.0)
+    for name, d in sorted(beyond.items(), key=lambda x: -abs(x[1])):
+        print(f"  {name:<{width}}  {a[name] * scale:10.3f} {unit:2} {b[name] * scale:10.3f} {unit:2} {d:+7.1f}%")
+    absolute = [abs(d) for d in diffs.values()]
+    print(
+        f"{len(common)} benchmarks in both: median |difference of {label}| {statistics.median(absolute):.1f}%, "
+        f"largest {max(absolute):.1f}%, {len(beyond)} beyond {limit:g}%"
+        + (f"; only in one file: {len(set(a) ^ set(b))}" if set(a) ^ set(b) else "")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,20 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("b", type=Path)
     parser.add_argument("--limit", type=float, default=5.0, help="percent (default %(default)s)")
     args = parser.parse_args(argv)
-    a, b = minima(args.a), minima(args.b)
-    common = sorted(set(a) & set(b))
-    if not common:
-        print("spread: the two files have no benchmark in common", file=sys.stderr)
-        return 0
-    diffs = {name: 100 * (b[name] - a[name]) / a[name] for name in common}
-    beyond = {n: d for n, d in diffs.items() if abs(d) > args.limit}
-    width = max(len(n) for n in common)
-    for name, d in sorted(beyond.items(), key=lambda x: -abs(x[1])):
-        print(f"{name:<{width}}  {a[name] * 1e3:10.3f} ms  {b[name] * 1e3:10.3f} ms  {d:+7.1f}%")
-    absolute = [abs(d) for d in diffs.values()]
-    print(f"{len(common)} benchmarks in both: median |difference of min| {statistics.median(absolute):.1f}%, "
-          f"largest {max(absolute):.1f}%, {len(beyond)} beyond {args.limit:g}%"
-          + (f"; only in one file: {len(set(a) ^ set(b))}" if set(a) ^ set(b) else ""))
+    a, b = measures(args.a), measures(args.b)
+    for label in ["min", *sorted((set(a) & set(b)) - {"min"})]:
+        _compare(label, a[label], b[label], args.limit)
     return 0
 
 
