@@ -24,7 +24,9 @@ from tests.faulty_distributed import distributed_faults
 from tests.faulty_families import family_faults
 from tests.faulty_independent import independent_faults
 from tests.faulty_lifecycle import lifecycle_faults
+from tests.faulty_loss_scale import loss_scale_faults
 from tests.faulty_options import option_faults
+from tests.faulty_variables import variable_faults
 
 SCENARIOS = sorted(p.stem for p in Path(scenarios.__file__).parent.glob("test_*.py"))
 
@@ -45,6 +47,8 @@ TESTS = _claim_tests()
 FAULTS = (
     faults() + reset_faults() + state_faults() + bad_state_faults() + option_faults() + distributed_faults()
     + independent_faults() + backend_faults() + family_faults() + lifecycle_faults() + any_faults()
+    + loss_scale_faults()
+    + variable_faults()
 )
 
 

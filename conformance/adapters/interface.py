@@ -87,6 +87,17 @@ class Adapter(Protocol):
     def apply(self, opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
         """One apply_gradients call on these gradients (of the optimizer's scaled loss)."""
 
+    def apply_as_given(self, opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
+        """One apply_gradients call on exactly these gradients, not multiplied by the loss scale (the
+        claim scales those it means to: a variable overwritten with its gradient gets it as computed)."""
+
+    def apply_without_variables(self, opt: Any, grads: Sequence[np.ndarray], dtype: str) -> None:
+        """One `apply(grads)` call with no variables passed, on a built optimizer: it updates those it
+        was built with (gradients of its scaled loss, as `dtype` tensors)."""
+
+    def mark_overwrite_with_gradient(self, vars_: Sequence[Any]) -> None:
+        """Set `overwrite_with_gradient = True` on `vars_`: a step assigns them their gradient."""
+
     def unaggregated_flags(self, opt: Any) -> dict[str, bool]:
         """The apply_gradients keywords that switch cross-replica aggregation off."""
 
@@ -158,6 +169,10 @@ class Adapter(Protocol):
     def recompile(self, model: Any, opt: Any) -> None: ...
 
     def fit(self, model: Any, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int) -> None: ...
+
+    def evaluate_swapping_ema(self, model: Any, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+        """model.evaluate(x, y) in one batch with callbacks=[keras.callbacks.SwapEMAWeights()]: the
+        trainable weights the model held while it evaluated (the callback swaps them in and out)."""
 
     def keras_file_roundtrip(self, model: Any, custom: Sequence[type]) -> tuple[Any, list[Any]]:
         """model.save() to a .keras file and load_model(): the new optimizer and weights."""

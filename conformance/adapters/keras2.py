@@ -145,6 +145,22 @@ def apply(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
         opt.apply_gradients(zip(_tensors(grads, vars_), vars_))
 
 
+def apply_as_given(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
+    """`apply`: this adapter never scales gradients (Keras 2's LossScaleOptimizer is not covered)."""
+    apply(opt, grads, vars_)
+
+
+def apply_without_variables(opt: Any, grads: Sequence[np.ndarray], dtype: str) -> None:
+    raise Unsupported(
+        f"Keras {VERSION} optimizers take gradients only as (gradient, variable) pairs (apply_gradients); "
+        "apply(grads) without variables is Keras 3's"
+    )
+
+
+def mark_overwrite_with_gradient(vars_: Sequence[Any]) -> None:
+    raise Unsupported(f"tf.Variable (Keras {VERSION}) has no overwrite_with_gradient: Keras 3 added it")
+
+
 def _own_variables(opt: Any) -> list[Any]:
     return legacy.variables(opt) if legacy.is_legacy(opt) else list(opt.variables)
 
@@ -227,6 +243,13 @@ keras_file_roundtrip, keras_file_reload = _models.keras_file_roundtrip, _models.
 serialize, deserialize, get = _models.serialize, _models.deserialize, _models.get
 model_weights, save_state, load_state, get_weights = _io.model_weights, _io.save_state, _io.load_state, _io.get_weights
 unaggregated_flags, apply_unaggregated = _io.unaggregated_flags, _io.apply_unaggregated
+
+
+def evaluate_swapping_ema(model: Any, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    raise Unsupported(
+        f"tf.keras {VERSION} has no keras.callbacks.SwapEMAWeights: the callback is Keras 3's "
+        "(keras-team/keras#18978)"
+    )
 
 
 def is_loss_scale(opt: Any) -> bool:

@@ -107,6 +107,32 @@ def _scaled_tensors(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any])
     ]
 
 
+def apply_as_given(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
+    """One `apply_gradients` call on exactly these gradients (cast to each variable's dtype, not scaled)."""
+    tensors = [
+        keras.ops.convert_to_tensor(np.asarray(g, np.float64).astype(np_dtype(v.dtype)), dtype=v.dtype)
+        for g, v in zip(grads, vars_)
+    ]
+    with keras_call("optimizer.apply_gradients"):
+        opt.apply_gradients(zip(tensors, vars_))
+
+
+def apply_without_variables(opt: Any, grads: Sequence[np.ndarray], dtype: str) -> None:
+    """One `apply(grads)` call, no variables passed; gradients are those of `scale_loss(loss)`."""
+    scale = loss_scale(opt)
+    tensors = [
+        keras.ops.convert_to_tensor((np.asarray(g, np.float64) * scale).astype(np_dtype(dtype)), dtype=dtype)
+        for g in grads
+    ]
+    with keras_call("optimizer.apply(grads)"):
+        opt.apply(tensors)
+
+
+def mark_overwrite_with_gradient(vars_: Sequence[Any]) -> None:
+    for v in vars_:
+        v.overwrite_with_gradient = True
+
+
 def state(opt: Any) -> list[StateVar]:
     """Every optimizer variable in `opt.variables` order (iteration counter included)."""
     owners = _slot_owners(opt)
@@ -203,6 +229,25 @@ keras_file_roundtrip, keras_file_reload = _models.keras_file_roundtrip, _models.
 serialize, deserialize, get = _models.serialize, _models.deserialize, _models.get
 model_weights, save_state, load_state, get_weights = _io.model_weights, _io.save_state, _io.load_state, _io.get_weights
 unaggregated_flags, apply_unaggregated = _io.unaggregated_flags, _io.apply_unaggregated
+
+
+def evaluate_swapping_ema(model: Any, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """model.evaluate(x, y) in one batch with callbacks=[keras.callbacks.SwapEMAWeights()]: the
+    trainable weights the model held while it evaluated."""
+    swap = getattr(keras.callbacks, "SwapEMAWeights", None)
+    if swap is None:
+        raise Unsupported(f"Keras {keras.__version__} has no keras.callbacks.SwapEMAWeights")
+    seen: list[np.ndarray] = []
+
+    class Seen(keras.callbacks.Callback):
+        # Listed after SwapEMAWeights, whose hooks run first: this sees the weights evaluation uses.
+        def on_test_batch_end(self, batch: int, logs: Any = None) -> None:
+            seen[:] = model_weights(self.model)
+
+    with keras_call("model.evaluate(x, y, callbacks=[keras.callbacks.SwapEMAWeights()])"):
+        model.evaluate(x, y, batch_size=len(x), verbose=0, callbacks=[swap(), Seen()])
+    return seen
+
 
 # A LossScaleOptimizer's own variables: its loss scale and the finite steps counted towards growing it.
 LOSS_SCALE_STATE = ("step_counter", "dynamic_scale")

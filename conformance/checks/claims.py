@@ -32,6 +32,12 @@ SOURCES = {
     "RESET": "Q&A: 'How can I reset a stateful optimizer without recompiling the model?'",
     "OPTIMIZER_DOCS": "Keras API reference / Optimizers (keras.io/api/optimizers/)",
     "STATE_PERSISTS": "Q&A: 'Does tf.zeros() return tf.get_variable()?' (optimizer state persists between steps)",
+    "UNKNOWN_VARIABLE": (
+        "Q&A / GitHub issues: 'The optimizer cannot recognize variable ...' (Keras 2) and 'Unknown variable: ... "
+        "This optimizer can only be called for the variables it was originally built with' (Keras 3), met when "
+        "one optimizer updates parts of a model separately (github.com/Esri/arcgis-python-api/issues/1849, "
+        "github.com/mrosol/Nonlincausality/pull/12)"
+    ),
 }
 
 # The base-optimizer arguments every Keras optimizer documents (Optimizer docstring, keras.io).

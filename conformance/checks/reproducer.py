@@ -64,3 +64,42 @@ def script(
     if check:
         lines += ["", *check.strip().splitlines()]
     return "\n".join(lines)
+
+
+def selected_script(
+    case: Case, built: list[int], steps: list[tuple[list[int], list[np.ndarray]]], check: str = ""
+) -> str:
+    """A script that builds the case's optimizer on `variables[i] for i in built` and then applies
+    each step's gradients to the variables that step names, in its order: (indices, gradients)."""
+    d = adapter().REPRO
+    lines = [
+        d.header,
+        *([case.setup.imports] if case.setup.imports else []),
+        "",
+        f"opt = {case.setup.code}",
+        "model_variables = [",
+        *[
+            f"    {d.variable.format(value=array_code(w), dtype=case.dtype, name=f'v{i}')},"
+            for i, w in enumerate(case.weights)
+        ],
+        "]",
+        f"variables = [model_variables[i] for i in {built}]  # what the optimizer is built with",
+        d.build,
+        "variables = model_variables",
+        "steps = [  # (the variables given, by index; their gradients)",
+        *[f"    ({given}, [{', '.join(array_code(g) for g in grads)}])," for given, grads in steps],
+        "]",
+        "for given, grads in steps:",
+        "    # gradients of opt.scale_loss(loss): 1x unless the optimizer scales the loss",
+        f"    scale = {d.scale}",
+        "    chosen = [variables[i] for i in given]",
+        f"    grads = [{d.tensor.format(x='g * scale', dtype='v.dtype')} for g, v in zip(grads, chosen)]",
+        "    opt.apply_gradients(zip(grads, chosen))",
+        f"print('weights:', [{d.numpy.format(x='v')} for v in variables])",
+        f"print('iterations:', int({d.numpy.format(x='opt.iterations')}))",
+        f"for v in {d.variables}:",
+        f"    print({d.name.format(v='v')}, {d.numpy.format(x='v')})",
+    ]
+    if check:
+        lines += ["", *check.strip().splitlines()]
+    return "\n".join(lines)

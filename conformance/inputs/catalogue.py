@@ -67,6 +67,8 @@ class Setup:
     # the suite cannot construct it otherwise (a user factory, an optimizer without a spec).
     variant: Callable[..., "Setup"] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # A wrapper's: the setup of the optimizer it wraps (run alone, it is what a wrapper is compared with).
+    inner: "Setup | None" = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -284,6 +286,7 @@ def _wrapped(
         imports=s.imports,
         variant=variant,
         extra=wrapper_own,
+        inner=s,
     )
 
 

@@ -66,10 +66,12 @@ def cases(
     max_steps: int = 4,
     max_vars: int = 3,
     configure: Callable[[st.DrawFn, Setup], Setup] | None = None,
+    min_vars: int = 1,
 ) -> Case:
     """A case of `spec`; `configure(draw, setup)` may re-make the setup (the option a claim is about),
     so that the case, its reproducer and its recorded configuration hold what was run. Where the
-    draw stands for a fixed example (an anchor, a condition: running.current().fixed), its case."""
+    draw stands for a fixed example (an anchor, a condition: running.current().fixed), its case
+    (two variables: `min_vars` applies to drawn cases only)."""
     rc = running.current()
     fixed = rc.fixed
     if fixed is not None:
@@ -81,7 +83,7 @@ def cases(
         if configure is not None:
             setup = configure(draw, setup)
         dtype = draw(st.sampled_from(dtypes), label="dtype")
-        var_shapes = draw(st.lists(shapes, min_size=1, max_size=max_vars), label="shapes")
+        var_shapes = draw(st.lists(shapes, min_size=min_vars, max_size=max_vars), label="shapes")
         weights = [draw(array(s, dtype, zeros=False), label=f"weight v{i}") for i, s in enumerate(var_shapes)]
         steps = draw(st.integers(min_steps, max_steps), label="steps")
         grads = [[draw(array(s, dtype)) for s in var_shapes] for _ in range(steps)]
