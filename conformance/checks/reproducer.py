@@ -30,18 +30,7 @@ def script(
     """
     steps = case.grads if steps is None else steps
     d = adapter().REPRO
-    lines = [
-        d.header,
-        *([case.setup.imports] if case.setup.imports else []),
-        "",
-        f"opt = {case.setup.code}",
-        "variables = [",
-        *[
-            f"    {d.variable.format(value=array_code(w), dtype=case.dtype, name=f'v{i}')},"
-            for i, w in enumerate(case.weights)
-        ],
-        "]",
-    ]
+    lines = _opening(case, "variables")
     if prelude:
         lines += prelude.strip().splitlines()
     if build_first:
@@ -56,14 +45,37 @@ def script(
         f"    scale = {d.scale}",
         f"    grads = [{d.tensor.format(x='g * scale', dtype='v.dtype')} for g, v in zip(grads, variables)]",
         "    opt.apply_gradients(zip(grads, variables))",
+    ]
+    return "\n".join(lines + _closing(check))
+
+
+def _opening(case: Case, name: str) -> list[str]:
+    """The script's imports, the optimizer and the case's variables, as the list `name`."""
+    d = adapter().REPRO
+    return [
+        d.header,
+        *([case.setup.imports] if case.setup.imports else []),
+        "",
+        f"opt = {case.setup.code}",
+        f"{name} = [",
+        *[
+            f"    {d.variable.format(value=array_code(w), dtype=case.dtype, name=f'v{i}')},"
+            for i, w in enumerate(case.weights)
+        ],
+        "]",
+    ]
+
+
+def _closing(check: str) -> list[str]:
+    """What the script prints (weights, iterations, every optimizer variable), then `check`."""
+    d = adapter().REPRO
+    return [
         f"print('weights:', [{d.numpy.format(x='v')} for v in variables])",
         f"print('iterations:', int({d.numpy.format(x='opt.iterations')}))",
         f"for v in {d.variables}:",
         f"    print({d.name.format(v='v')}, {d.numpy.format(x='v')})",
+        *(["", *check.strip().splitlines()] if check else []),
     ]
-    if check:
-        lines += ["", *check.strip().splitlines()]
-    return "\n".join(lines)
 
 
 def selected_script(
@@ -73,16 +85,7 @@ def selected_script(
     each step's gradients to the variables that step names, in its order: (indices, gradients)."""
     d = adapter().REPRO
     lines = [
-        d.header,
-        *([case.setup.imports] if case.setup.imports else []),
-        "",
-        f"opt = {case.setup.code}",
-        "model_variables = [",
-        *[
-            f"    {d.variable.format(value=array_code(w), dtype=case.dtype, name=f'v{i}')},"
-            for i, w in enumerate(case.weights)
-        ],
-        "]",
+        *_opening(case, "model_variables"),
         f"variables = [model_variables[i] for i in {built}]  # what the optimizer is built with",
         d.build,
         "variables = model_variables",
@@ -95,11 +98,5 @@ def selected_script(
         "    chosen = [variables[i] for i in given]",
         f"    grads = [{d.tensor.format(x='g * scale', dtype='v.dtype')} for g, v in zip(grads, chosen)]",
         "    opt.apply_gradients(zip(grads, chosen))",
-        f"print('weights:', [{d.numpy.format(x='v')} for v in variables])",
-        f"print('iterations:', int({d.numpy.format(x='opt.iterations')}))",
-        f"for v in {d.variables}:",
-        f"    print({d.name.format(v='v')}, {d.numpy.format(x='v')})",
     ]
-    if check:
-        lines += ["", *check.strip().splitlines()]
-    return "\n".join(lines)
+    return "\n".join(lines + _closing(check))
