@@ -113,7 +113,10 @@ def interrupt_after_the_first_verdict(path: Path) -> SimpleNamespace:
                     time.sleep(0.2)
                 if p.poll() is not None or TAKEN in log.read_text():
                     break
-            p.wait(timeout=300)
+            try:
+                p.wait(timeout=300)
+            except subprocess.TimeoutExpired:  # say where it hung: seen once, under a full -n 2 run of tests/
+                raise AssertionError(f"pytest did not end within 300 s of Ctrl-C:\n{log.read_text()[-3000:]}") from None
         finally:
             if p.poll() is None:
                 p.kill()
