@@ -5,6 +5,8 @@ merge results.
     keras-conformance list [claims|optimizers] [--optimizer M:A] [--optimizer-spec M:A]
     keras-conformance report RESULTS... [-o FILE] ...   (python -m conformance.report)
     keras-conformance merge RESULTS... [--out FILE] ... (python -m conformance.records.merge)
+    keras-conformance upstream RESULTS... [-o FOLDER]   a draft bug report per unreported Keras bug found
+    keras-conformance bisect CLAIM OPTIMIZER --keras FIRST..LAST   the first Keras release whose verdict differs
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import sys
 from typing import Callable
 
-USAGE = "keras-conformance {run,list,report,merge} ... (keras-conformance SUBCOMMAND --help for each)"
+USAGE = "keras-conformance {run,list,report,merge,upstream} ... (keras-conformance SUBCOMMAND --help for each)"
 
 
 def run(argv: list[str]) -> int:
@@ -65,6 +67,8 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "list": list_,
     "report": _module_main("conformance.report.__main__"),
     "merge": _module_main("conformance.records.merge"),
+    "upstream": _module_main("conformance.tools.upstream"),
+    "bisect": _module_main("conformance.tools.bisect"),
 }
 
 

@@ -168,3 +168,21 @@ def test_spread_reports_the_differences_of_the_minimum_and_of_each_ratio(tmp_pat
         "2 benchmarks in both: median |difference of min| 13.5%, largest 25.0%, 1 beyond 5%; only in one file: 2" in out
     )
     assert "2 benchmarks in both: median |difference of numpy_ratio| 1.0%, largest 1.0%, 0 beyond 5%" in out
+
+
+def test_spread_takes_the_median_over_the_processes_of_each_side(tmp_path, capsys):
+    from conformance.tools import spread
+
+    def save(name: str, seconds: float, ratio: float) -> str:
+        path = tmp_path / name
+        path.write_text(json.dumps({"benchmarks": [
+            {"fullname": "x", "stats": {"min": seconds}, "extra_info": {"numpy_ratio": ratio}}]}))
+        return str(path)
+
+    # one slow process on each side: the medians (1.0 and 1.01) differ by 1 %, the first files by 50 %
+    a = ",".join([save("a1.json", 1.5, 3.0), save("a2.json", 1.0, 2.0), save("a3.json", 0.98, 2.0)])
+    b = ",".join([save("b1.json", 1.01, 2.0), save("b2.json", 1.02, 2.02), save("b3.json", 0.7, 1.0)])
+    assert spread.main([a, b]) == 0
+    out = capsys.readouterr().out
+    assert "1 benchmarks in both: median |difference of min| 1.0%" in out
+    assert "1 benchmarks in both: median |difference of numpy_ratio| 0.0%" in out

@@ -48,6 +48,9 @@ def problems(path: Path, *, builtin: bool = False) -> list[str]:
     ('upstrem = "none found"', "has unknown key 'upstrem' (did you mean 'upstream'?)"),
     ('link = "see the docs"', "link: 'see the docs' is not an http(s) link"),
     ('upstream = "see the docs"', "upstream: 'see the docs' is neither an http(s) link nor 'none found'"),
+    ('measured_on = "3.5.0"', "measured_on must be a non-empty list of Keras releases, not str '3.5.0'"),
+    ('measured_on = ["3.5", "latest"]', "measured_on: ['latest'] are not Keras releases"),
+    ('keras = "<3.5"\nmeasured_on = ["3.4.1", "3.5.0"]', "measured_on: ['3.5.0'] lie outside keras '<3.5'"),
 ])
 def test_each_problem_of_an_entry_is_one_line_naming_the_file_and_the_entry(tmp_path, extra, problem):
     path = write(tmp_path, f"[[deviation]]\n{GOOD}{extra}\n")

@@ -123,11 +123,17 @@ def test_differences_are_grouped_with_their_reasons(reports, tmp_path):
     assert "legacy.Adam" not in json.dumps(groups)  # only in one environment: not a difference
     text = r.stdout
     assert "only in keras2-tf215: legacy.Adam" in text and "cut off mid-line" in text
+    assert "environments (3, in version order):\n  keras2-tf215" in text
     assert "differences: 5 (optimizer, claim) pairs in 4 groups" in text
+    assert "[4] 1 pair(s)\n    across versions: tensorflow: holds 2.15.0–3.15.1 · jax: fails 3.15.1\n" in text
     assert "unsupported  <optimizer>.apply_gradients(grads_and_vars) in Keras 3.15.1" in text
     md = (tmp_path / "m.md").read_text()
-    assert "| claims | optimizers | keras3-tf | keras2-tf215 | keras3-jax |" in md  # in file name order
-    assert "| `mirrored.manual` | Adam, SGD | pass | not run | unsupported (3) |" in md
+    # in version order (Keras 2, then Keras 3.15.1 on jax, then on tensorflow), not the files' (a, keras2, keras3-jax)
+    assert "| claims | optimizers | across versions | keras2-tf215 | keras3-jax | keras3-tf |" in md
+    assert (
+        "| `mirrored.manual` | Adam, SGD | tensorflow: holds 3.15.1 · jax: unsupported 3.15.1 "
+        "| not run | unsupported (3) | pass |" in md
+    )
     assert "3. &lt;optimizer&gt;.apply_gradients" in md
     assert f". {CLIP_REASON}" in md and "- only in keras2-tf215: `legacy.Adam`" in md
 

@@ -31,7 +31,8 @@ VOID = {"meta", "br", "input", "img", "hr", "link", "col", "source", "wbr"}
 
 
 class Page(HTMLParser):
-    """Every start tag with its attributes, the matrix rows' cells, the grids' cells, and the visible text."""
+    """Every start tag with its attributes, the matrix rows' cells (and each row's history lines, apart
+    from its label), the grids' cells, and the visible text."""
 
     def __init__(self, html: str) -> None:
         super().__init__()
@@ -41,6 +42,7 @@ class Page(HTMLParser):
         self._order = ""
         self._cell: dict[str, str] | None = None
         self._row = False  # inside a matrix row (not a group's header row)
+        self._hist = False  # inside a row label's history line
         self._in: list[str] = []
         self.scripts: list[str] = []
         # per environment: the grid's optimizers (columns) and its rows {"claim", "label", "cells"}
@@ -59,9 +61,12 @@ class Page(HTMLParser):
         elif tag == "tr":
             self._row = a.get("class") == "row" and bool(self._order)
             if self._row:
-                self.rows[self._order].append({"attrs": a, "head": "", "cells": []})
+                self.rows[self._order].append({"attrs": a, "head": "", "cells": [], "history": []})
         elif tag in ("td", "th") and self._row:
             self._cell = {"tag": tag, "class": a.get("class") or "", "text": ""}
+        elif tag == "span" and a.get("class") == "hist" and self._cell is not None:
+            self._hist = True
+            self.rows[self._order][-1]["history"].append("")
         elif tag == "script":
             self.scripts.append("")
         self._grid_start(tag, a)
@@ -88,6 +93,8 @@ class Page(HTMLParser):
             self._grid = None
         if tag == "td":
             self._gcell = None
+        if tag == "span":
+            self._hist = False
         if tag in ("td", "th") and self._cell is not None and self._order:
             row = self.rows[self._order][-1]
             if self._cell["tag"] == "th":
@@ -101,7 +108,9 @@ class Page(HTMLParser):
             self.scripts[-1] += data
             return
         self.text.append(data)
-        if self._cell is not None:
+        if self._hist:
+            self.rows[self._order][-1]["history"][-1] += data
+        elif self._cell is not None:
             self._cell["text"] += data
         if self._gcell is not None:
             self._gcell["text"] += data
@@ -191,15 +200,21 @@ def test_matrix_has_a_column_per_environment_and_a_cell_per_verdict(three, tmp_p
     assert status == 0
     assert "report:" in capsys.readouterr().out
     headers = [a.get("title", "") for t, a in page.tags if t == "th" and "env" in (a.get("class") or "")]
+    # In version order, not the files' (k3tf, k3jax, k2): Keras 2, then Keras 3.15.1 on jax, then on tensorflow.
     assert [h.split(":")[0] for h in headers] == [
-        "Keras 3.15.1, tensorflow 2.21.0, ci profile, devices /device",
-        "Keras 3.15.1, jax 2.21.0, ci profile, devices /device",
         "Keras 2.15.0, tensorflow 2.21.0, ci profile, devices /device",
+        "Keras 3.15.1, jax 2.21.0, ci profile, devices /device",
+        "Keras 3.15.1, tensorflow 2.21.0, ci profile, devices /device",
     ]
     assert cells_of(page, "Adam", "reference.trajectory") == ["✓ pass", "✗ fail", "✓ pass"]
-    assert cells_of(page, "Lion", "reference.trajectory") == ["✓ pass", "✓ pass", "— absent"]  # keras2 has no Lion
-    assert cells_of(page, "Adam", "zero_grad.weights") == ["◆ deviation", "○ unsupported", "· not run"]
-    assert cells_of(page, "legacy.Adam", "reference.trajectory") == ["— absent", "— absent", "! error"]
+    assert cells_of(page, "Lion", "reference.trajectory") == ["— absent", "✓ pass", "✓ pass"]  # keras2 has no Lion
+    assert cells_of(page, "Adam", "zero_grad.weights") == ["· not run", "○ unsupported", "◆ deviation"]
+    assert cells_of(page, "legacy.Adam", "reference.trajectory") == ["! error", "— absent", "— absent"]
+    # Where each claim holds across the columns, per backend (jax's 3.15.1 is not a later tensorflow).
+    history = {(r["attrs"]["data-o"], r["head"]): r["history"] for r in page.rows["optimizer"]}
+    assert history[("Adam", "reference.trajectory")] == ["tensorflow: holds 2.15.0–3.15.1 · jax: fails 3.15.1"]
+    assert history[("Lion", "reference.trajectory")] == []  # the same verdict wherever it ran
+    assert history[("Adam", "zero_grad.weights")] == ["tensorflow: fails 3.15.1 · jax: unsupported 3.15.1"]
     # Both orders hold the same rows; grouped by scenario (from the test file), then claim.
     assert len(page.rows["claim"]) == len(page.rows["optimizer"]) == 4
     groups = [a.get("data-gid") for t, a in page.tags if t == "tr" and a.get("class") == "g1"]
@@ -229,7 +244,7 @@ def test_details_hold_what_a_click_shows(three, tmp_path):
     )
     assert s[data["claims"]["reference.trajectory"][0]] == "text of reference.trajectory"
     assert data["layouts"][1]["Adam"]["variables"][0]["name"] == "v0_momentum"
-    assert [e["label"] for e in data["environments"]] == ["keras3-tf", "keras3-jax", "keras2-tf215"]
+    assert [e["label"] for e in data["environments"]] == ["keras2-tf215", "keras3-jax", "keras3-tf"]
     assert f"{r}.2" in data["cells"] and f"{r}.0" in data["cells"]
 
 
@@ -405,15 +420,16 @@ def test_malformed_files_are_named_with_their_line_and_the_rest_renders(three, t
         assert any(p.startswith(f"warning: {e}") for p in problems), (e, problems)
     text = " ".join(page.text)
     assert "Problems reading the inputs (7)" in text and all(e in text for e in expected)
+    # in version order: keras2, keras3 on jax, tensorflow, torch (garbled, keras3-torch), then the run without a version
     assert cells_of(page, "Adam", "reference.trajectory") == [
         "✓ pass",
         "✗ fail",
         "✓ pass",
-        "✓ pass",
         "— absent",
         "✓ pass",
+        "✓ pass",
     ]
-    assert cells_of(page, "SGD", "reference.trajectory") == ["— absent"] * 4 + ["✓ pass", "— absent"]
+    assert cells_of(page, "SGD", "reference.trajectory") == ["— absent"] * 3 + ["✓ pass"] + ["— absent"] * 2
 
 
 @pytest.mark.parametrize(

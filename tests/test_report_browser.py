@@ -42,7 +42,7 @@ def click_cell(b: webdriver.Browser, optimizer: str, head: str, column: int) -> 
         """
         const [o, head, col] = arguments;
         const row = [...document.querySelectorAll('tr.row')].find(r => r.offsetParent !== null && r.dataset.o === o
-            && r.querySelector('th').textContent === head);
+            && r.querySelector('th').firstChild.textContent === head);  // the label, not its history lines
         const td = row.querySelectorAll('td.c')[col];
         td.scrollIntoView({block: 'center'});
         return td;""",
@@ -125,6 +125,9 @@ def test_report_opens_from_disk_and_a_click_shows_details(three, tmp_path, brows
         "1.25 s",
         "v0_momentum",
         "the state-persists question",
+        "across versions",  # where the claim holds, each end with its column's label
+        "tensorflow: holds Keras 2.15.0 (keras2-tf215) – Keras 3.15.1 (keras3-tf) · "
+        "jax: fails Keras 3.15.1 (keras3-jax)",
     ):
         assert expected in text, expected
     assert b.run("return document.querySelector('#details button.copy') !== null")
@@ -145,7 +148,7 @@ def test_report_opens_from_disk_and_a_click_shows_details(three, tmp_path, brows
     choose(b, "#f-order", "optimizer")
     assert b.run("return document.querySelector(\"tbody[data-order='optimizer']\").hidden") is False
     assert visible_rows(b) == 4
-    click_cell(b, "Lion", "reference.trajectory", 2)  # grouped by optimizer: the leaf is the claim
+    click_cell(b, "Lion", "reference.trajectory", 0)  # grouped by optimizer: the leaf is the claim; keras2 first
     assert "Lion · reference.trajectory · keras2-tf215" in b.text(
         details
     ) and "No verdict in this environment" in b.text(details)
@@ -174,11 +177,11 @@ def test_grid_cell_shows_its_conditions_and_the_defaults_view_swaps_verdicts(v2,
         ],
     )
     out = tmp_path / "index.html"
-    assert main([str(v2), str(other), "-o", str(out)]) == 0
+    assert main([str(v2), str(other), "-o", str(out)]) == 0  # columns: keras3-jax, keras3-tf (same Keras: by backend)
     b = browser
     b.open(out)
     assert b.wait("return document.body.dataset.ready") == "1"
-    cell = grid_cell(b, 0, "Adam", "reference.trajectory")
+    cell = grid_cell(b, 1, "Adam", "reference.trajectory")
     assert b.text(cell) == "✓◆B"
     b.click(cell)
     details = b.find("#details")
@@ -208,7 +211,7 @@ def test_grid_cell_shows_its_conditions_and_the_defaults_view_swaps_verdicts(v2,
     b.run("document.querySelector('#matrix-section').scrollIntoView()")
     b.screenshot(SCREENSHOT)
 
-    b.click(grid_cell(b, 1, "Adam", "reference.trajectory"))  # hostile condition name, message, kind and upstream: text
+    b.click(grid_cell(b, 0, "Adam", "reference.trajectory"))  # hostile condition name, message, kind and upstream: text
     text = b.text(details)
     assert HOSTILE in text and f"</script>{HOSTILE}" in text
     b.run("[...document.querySelectorAll('#details tr.cond')].forEach(r => r.click())")
@@ -219,20 +222,20 @@ def test_grid_cell_shows_its_conditions_and_the_defaults_view_swaps_verdicts(v2,
     b.click(b.find("#details-close"))
 
     b.click(b.find("#f-defaults"))  # the defaults view: one verdict per optimizer and claim, at defaults
-    assert b.text(grid_cell(b, 0, "Adam", "reference.trajectory")) == "✓"
-    assert b.text(grid_cell(b, 0, "Adam", "zero_grad.weights_unchanged")) == "—"  # no defaults condition
-    assert b.text(grid_cell(b, 0, "SGD", "reference.trajectory")) == "◆I"
+    assert b.text(grid_cell(b, 1, "Adam", "reference.trajectory")) == "✓"
+    assert b.text(grid_cell(b, 1, "Adam", "zero_grad.weights_unchanged")) == "—"  # no defaults condition
+    assert b.text(grid_cell(b, 1, "SGD", "reference.trajectory")) == "◆I"
     assert "v-pass" in b.run(
-        "return arguments[0].className", {webdriver.ELEMENT: grid_cell(b, 0, "Adam", "reference.trajectory")}
+        "return arguments[0].className", {webdriver.ELEMENT: grid_cell(b, 1, "Adam", "reference.trajectory")}
     )
     choose(b, "#f-kind", "bug")  # at defaults no cell is a bug
     assert b.text(b.find("#f-count")) == "0 claims, 0 cells shown"
     b.click(b.find("#f-defaults"))
     assert b.text(b.find("#f-count")) == "1 claim, 1 cell shown"  # over every condition: Adam's weight_decay
-    assert b.text(grid_cell(b, 0, "Adam", "reference.trajectory")) == "✓◆B"
+    assert b.text(grid_cell(b, 1, "Adam", "reference.trajectory")) == "✓◆B"
     choose(b, "#f-kind", "")
-    choose(b, "#f-env", "1")  # one environment's grid
-    assert b.run("return [...document.querySelectorAll('.gridenv')].map(s => s.hidden)") == [True, False]
+    choose(b, "#f-env", "0")  # one environment's grid
+    assert b.run("return [...document.querySelectorAll('.gridenv')].map(s => s.hidden)") == [False, True]
     choose(b, "#f-env", "")
 
     b.click(b.find("input[name=view][value=list]"))
@@ -240,12 +243,12 @@ def test_grid_cell_shows_its_conditions_and_the_defaults_view_swaps_verdicts(v2,
     texts = b.run(
         "return [...document.querySelectorAll(\"tbody[data-order='claim'] tr.row\")]"
         ".filter(r => r.offsetParent !== null)"
-        ".map(r => r.querySelector('th').textContent + ': ' "
+        ".map(r => r.querySelector('th').firstChild.textContent + ': ' "
         "+ [...r.querySelectorAll('td.c')].map(c => c.textContent).join(' | '))"
     )
     assert "Adam: ✓ pass | ✓ pass" in texts  # reference.trajectory, both environments at defaults
-    assert "Adam: — no defaults condition | · not run" in texts  # zero_grad: drawn only; keras3-jax has no such record
-    assert "SGD: — no defaults condition | — absent" in texts  # options.clipnorm's error, which has no conditions
+    assert "Adam: · not run | — no defaults condition" in texts  # zero_grad: keras3-jax has no such record; drawn only
+    assert "SGD: — absent | — no defaults condition" in texts  # options.clipnorm's error, which has no conditions
 
 
 def test_a_full_run_grid_fits_a_screen_or_two(tmp_path, browser):

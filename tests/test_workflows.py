@@ -18,6 +18,9 @@ import pytest
 import tomllib
 import yaml
 
+from conformance.tools.matrix import ENVS
+from conformance.tools.matrix_check import expand, setting
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 TOX = ROOT / "tox.ini"
@@ -39,11 +42,14 @@ def load_tox(text: str) -> configparser.ConfigParser:
 
 
 def envlist(tox: configparser.ConfigParser) -> list[str]:
-    return re.split(r"[\s,]+", tox.get("tox", "envlist").strip())
+    """tox's envlist, generative names (`keras3-tf{216,217}`) expanded."""
+    return expand(tox.get("tox", "envlist"))
 
 
 def tox_envs(tox: configparser.ConfigParser) -> list[str]:
-    return [s.removeprefix("testenv:") for s in tox.sections() if s.startswith("testenv:")]
+    """Every env tox knows: the envlist's (which share [testenv]) and those with a section."""
+    sections = [s.removeprefix("testenv:") for s in tox.sections() if s.startswith("testenv:")]
+    return list(dict.fromkeys(envlist(tox) + sections))
 
 
 def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
@@ -112,24 +118,47 @@ def check_tox_envs_exist(wf: Workflow, tox: configparser.ConfigParser) -> list[s
     ]
 
 
+def runs_on(job: dict[str, Any], event: str) -> bool:
+    """Whether a job runs on `event`: its `if:` names the events it runs on (`github.event_name ==
+    'x' || ...`); a job without one runs on every event."""
+    named = re.findall(r"github\.event_name\s*==\s*'(\w+)'", str(job.get("if", "")))
+    return not named or event in named
+
+
+def hosted_runs(wf: Workflow, event: str) -> list[str]:
+    """The environments the hosted jobs run on `event`."""
+    return [e for j in result_jobs(wf).values() if not self_hosted(j) and runs_on(j, event) for e in tox_runs(j)]
+
+
 def check_matrix(wf: Workflow, tox: configparser.ConfigParser) -> list[str]:
-    """The hosted jobs run exactly tox's envlist (but `report`); every other env runs somewhere."""
-    hosted = [e for j in result_jobs(wf).values() if not self_hosted(j) for e in tox_runs(j)]
-    want = [e for e in envlist(tox) if e != "report"]
-    out = (
-        [] if sorted(hosted) == sorted(want) else [f"the matrix runs {sorted(hosted)}, tox's envlist is {sorted(want)}"]
-    )
+    """Nightly, the hosted jobs run exactly tox's envlist (but `report`); every other env runs somewhere."""
+    hosted, want = hosted_runs(wf, "schedule"), [e for e in envlist(tox) if e != "report"]
+    out = [] if sorted(hosted) == sorted(want) else [f"nightly the matrix runs {sorted(hosted)}, not envlist {want}"]
     ran = {e for j in wf["jobs"].values() for e in tox_runs(j)}
     return out + [f"tox env {e} is run by no job" for e in tox_envs(tox) if e not in ran]
 
 
+def check_pull_requests(wf: Workflow) -> list[str]:
+    """Pull requests and pushes run the table's small fixed set (`pr`), not the whole range."""
+    want = sorted(e.name for e in ENVS if e.pr)
+    return [
+        f"on {event} the matrix runs {sorted(hosted_runs(wf, event))}, the table's pull-request set is {want}"
+        for event in ("pull_request", "push")
+        if sorted(hosted_runs(wf, event)) != want
+    ]
+
+
 def torch_envs(tox: configparser.ConfigParser) -> set[str]:
-    """The tox envs that install torch, through an extra of pyproject.toml or a dep."""
+    """The tox envs that install torch: through an extra of pyproject.toml, a dep, or a requirements
+    file a dep names (`-r {toxinidir}/constraints/{envname}.txt`)."""
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     out = set()
     for env in tox_envs(tox):
-        names = re.split(r"[\s,]+", tox.get(f"testenv:{env}", "extras", fallback=""))
-        reqs = [r for n in names for r in extras.get(n, [])] + tox.get(f"testenv:{env}", "deps", fallback="").split()
+        names = [n for line in setting(tox, env, "extras") for n in re.split(r"[\s,]+", line)]
+        reqs = [r for n in names for r in extras.get(n, [])]
+        for dep in setting(tox, env, "deps"):
+            path = dep.removeprefix("-r").strip().replace("{toxinidir}", str(ROOT)).replace("{envname}", env)
+            reqs += Path(path).read_text().splitlines() if dep.startswith("-r") else [dep]
         if any(re.match(r"torch\b", r) for r in reqs):
             out.add(env)
     return out
@@ -279,9 +308,10 @@ def test_ci_workflow_runs_ci_run():
 
 
 def test_the_matrix_workflow_matches_tox_ini(matrix, tox):
-    assert {"matrix", "gpu", "report"} <= matrix["jobs"].keys()
-    problems = check_matrix(matrix, tox) + check_torch_index(matrix, tox) + check_gpu(matrix)
-    assert problems + check_uploads(matrix) + check_report(matrix) + check_triggers(matrix) + check_shards(matrix) == []
+    assert {"pr", "nightly", "gpu", "report"} <= matrix["jobs"].keys()
+    problems = check_matrix(matrix, tox) + check_pull_requests(matrix) + check_torch_index(matrix, tox)
+    problems += check_gpu(matrix) + check_uploads(matrix) + check_report(matrix) + check_triggers(matrix)
+    assert problems + check_shards(matrix) == []
 
 
 def test_every_tox_env_writes_its_own_results_file(tox):
@@ -298,7 +328,7 @@ def _step(name: str, action: str) -> Callable[[Workflow], dict[str, Any]]:
 
 
 BREAKAGES = {  # name: (mutation, check, expected words in a problem)
-    "job without runs-on": (lambda wf: _job("matrix")(wf).pop("runs-on"), check_jobs, "no runs-on"),
+    "job without runs-on": (lambda wf: _job("pr")(wf).pop("runs-on"), check_jobs, "no runs-on"),
     "job without steps": (lambda wf: _job("report")(wf).pop("steps"), check_jobs, "no steps"),
     "action on a branch": (
         lambda wf: _step("report", "actions/checkout")(wf).update(uses="actions/checkout@main"),
@@ -306,7 +336,7 @@ BREAKAGES = {  # name: (mutation, check, expected words in a problem)
         "not pinned",
     ),
     "action unpinned": (
-        lambda wf: _step("matrix", "actions/checkout")(wf).update(uses="actions/checkout"),
+        lambda wf: _step("nightly", "actions/checkout")(wf).update(uses="actions/checkout"),
         check_actions_pinned,
         "not pinned",
     ),
@@ -316,9 +346,24 @@ BREAKAGES = {  # name: (mutation, check, expected words in a problem)
         "[testenv:keras9]",
     ),
     "env left out": (
-        lambda wf: _job("matrix")(wf)["strategy"]["matrix"]["env"].remove("keras3-old"),
+        lambda wf: _job("nightly")(wf)["strategy"]["matrix"]["env"].remove("keras3-old"),
         check_matrix,
         "the matrix runs",
+    ),
+    "nightly on pull requests too": (
+        lambda wf: _job("nightly")(wf).pop("if"),
+        check_pull_requests,
+        "on pull_request the matrix runs",
+    ),
+    "a pull request runs an env the table does not choose": (
+        lambda wf: _job("pr")(wf)["strategy"]["matrix"]["env"].append("keras3-tf218"),
+        check_pull_requests,
+        "pull-request set",
+    ),
+    "pushes run nothing": (
+        lambda wf: _job("pr")(wf).update({"if": "github.event_name == 'pull_request'"}),
+        check_pull_requests,
+        "on push",
     ),
     "gpu env not run": (
         lambda wf: _job("gpu")(wf)["strategy"]["matrix"].update(env=["keras3-tf"]),
@@ -326,7 +371,12 @@ BREAKAGES = {  # name: (mutation, check, expected words in a problem)
         "keras3-gpu is run by no job",
     ),
     "torch without cpu index": (
-        lambda wf: _job("matrix")(wf)["strategy"]["matrix"].pop("include"),
+        lambda wf: _job("nightly")(wf).pop("env"),
+        check_torch_index,
+        "keras3-tf218",
+    ),
+    "torch without cpu index on pull requests": (
+        lambda wf: _job("pr")(wf)["env"].update(PIP_EXTRA_INDEX_URL="https://pypi.org/simple"),
         check_torch_index,
         "keras3-torch",
     ),
@@ -341,14 +391,14 @@ BREAKAGES = {  # name: (mutation, check, expected words in a problem)
         "gpu",
     ),
     "upload only on success": (
-        lambda wf: _step("matrix", "actions/upload-artifact")(wf).pop("if"),
+        lambda wf: _step("nightly", "actions/upload-artifact")(wf).pop("if"),
         check_uploads,
-        "job matrix",
+        "job nightly",
     ),
     "report needs only the matrix": (
-        lambda wf: _job("report")(wf).update(needs=["matrix"]),
+        lambda wf: _job("report")(wf).update(needs=["pr", "gpu"]),
         check_report,
-        "result job gpu",
+        "result job nightly",
     ),
     "report skipped on failure": (lambda wf: _job("report")(wf).pop("if"), check_report, "always()"),
     "report downloads nothing": (
@@ -377,13 +427,13 @@ BREAKAGES = {  # name: (mutation, check, expected words in a problem)
         "index.html",
     ),
     "a shard left out": (
-        lambda wf: _job("matrix")(wf)["strategy"]["matrix"].update(shard=[1, 2, 3]),
+        lambda wf: _job("pr")(wf)["strategy"]["matrix"].update(shard=[1, 2, 3]),
         check_shards,
         "--shard",
     ),
     "shards write one file": (
-        lambda wf: steps(_job("matrix")(wf))[-2].update(
-            run="tox -e ${{ matrix.env }} -- --shard ${{ matrix.shard }}/2"
+        lambda wf: steps(_job("nightly")(wf))[-2].update(
+            run="tox -e ${{ matrix.env }} -- --shard ${{ matrix.shard }}/4"
         ),
         check_shards,
         "results files of their own",

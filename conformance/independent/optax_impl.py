@@ -48,7 +48,7 @@ def run(
     import jax.numpy as jnp
     import optax
 
-    with jax.enable_x64(True):
+    with _enable_x64(jax)(True):
         params = [jnp.asarray(np.asarray(w, np.float64)) for w in weights]
         tx = constructor(ctor)(**kwargs)
         state = tx.init(params)
@@ -60,6 +60,15 @@ def run(
     return out
 
 
+def _enable_x64(jax: Any) -> Any:
+    """jax.enable_x64 (JAX 0.6 on), else jax.experimental.enable_x64 (the older JAX of TF 2.15 to 2.17's
+    environments; removed from jax.experimental since)."""
+    found = getattr(jax, "enable_x64", None)
+    if found is None:
+        from jax.experimental import enable_x64 as found
+    return found
+
+
 def code(call: str, weights: Sequence[str]) -> str:
     """Reproducer lines: `call` stepped on `gradients`; leaves the weights in `library_weights`."""
     return "\n".join(
@@ -68,7 +77,12 @@ def code(call: str, weights: Sequence[str]) -> str:
             "import jax.numpy as jnp",
             "import optax",
             "",
-            "with jax.enable_x64(True):",
+            "try:",
+            "    from jax import enable_x64  # JAX 0.6 and later",
+            "except ImportError:",
+            "    from jax.experimental import enable_x64",
+            "",
+            "with enable_x64(True):",
             f"    params = [{', '.join(f'jnp.asarray({w})' for w in weights)}]",
             f"    independent = {call}",
             "    state = independent.init(params)",

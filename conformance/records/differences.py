@@ -5,13 +5,16 @@ A pair differs when the environments that have the optimizer and ran the claim g
 verdicts, or different verdicts for a condition two or more of them checked (format 2: `defaults`
 passes here and fails there, though both cells say `deviation`). Pairs with the same verdicts and
 reason in every environment form one group, so that one cause (a TensorFlow-only API, one declared
-deviation) is one entry, not one per optimizer.
+deviation) is one entry, not one per optimizer. Each group says where its claims hold across the
+environments, in their (version) order: "holds 3.5.0–3.15.1; fails 3.3.3–3.4.1" (`versions.py`).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from conformance.records import versions
 
 ABSENT, NOT_RUN = "—", "not run"
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[+-]?\d+)?")
@@ -41,12 +44,29 @@ def differing_conditions(cells: list[dict[str, Any]]) -> list[str]:
     return [n for n, vs in seen.items() if counts[n] > 1 and len(vs) > 1]
 
 
-def group(rows: list[dict[str, Any]], labels: list[str], present: dict[str, list[str]]) -> list[dict[str, Any]]:
+def history(row: dict[str, Any], labels: list[str], names: list[versions.Column]) -> list[str]:
+    """Where the row's claim holds across the environments (labels, in order), and at defaults where
+    that differs; [] where its verdict is the same in every environment that ran it."""
+    cells = [row["verdicts"].get(label) for label in labels]
+    overall = versions.history(names, [c["verdict"] if c else None for c in cells])
+    at_defaults = versions.history(names, [(c.get("conditions") or {}).get("defaults") if c else None for c in cells])
+    return versions.summary(overall, at_defaults)
+
+
+def group(
+    rows: list[dict[str, Any]],
+    labels: list[str],
+    present: dict[str, list[str]],
+    names: list[versions.Column] | None = None,
+) -> list[dict[str, Any]]:
     """The differing rows, grouped by their verdicts and reasons in every environment.
 
-    Each group: {"cells": {label: {"verdict", "reason"}}, "claims": {claim: [optimizers]}, "pairs": n}.
+    Each group: {"cells": {label: {"verdict", "reason"}}, "claims": {claim: [optimizers]}, "pairs": n,
+    "history": lines saying where its claims hold, by the environments' versions (default: labels)}.
+    Its rows have the same verdicts everywhere (and at defaults, where those differ), so one history.
     A reason whose numbers vary inside a group is shown by its first instance, prefixed "e.g.".
     """
+    names = names or [versions.Column(label, label) for label in labels]
     groups: dict[tuple, dict[str, Any]] = {}
     for row in rows:
         opt, verdicts = row["optimizer"], row["verdicts"]
@@ -66,7 +86,9 @@ def group(rows: list[dict[str, Any]], labels: list[str], present: dict[str, list
                         "reason": explain(verdicts[label], opt)}
             cells[label] = cell
             key.append((cell["verdict"], _NUMBER.sub("#", cell["reason"])))
-        g = groups.setdefault(tuple(key), {"cells": cells, "claims": {}, "pairs": 0})
+        g = groups.setdefault(
+            tuple(key), {"cells": cells, "claims": {}, "pairs": 0, "history": history(row, labels, names)}
+        )
         for label, cell in cells.items():
             if cell["reason"] != g["cells"][label]["reason"] and not g["cells"][label]["reason"].startswith("e.g. "):
                 g["cells"][label]["reason"] = "e.g. " + g["cells"][label]["reason"]
@@ -115,7 +137,7 @@ def text(merged: dict[str, Any], width: int = 160) -> str:
     """The summary printed by `python -m conformance.records.merge`."""
     envs = merged["environments"]
     w = max(len(e["label"]) for e in envs)
-    out = [f"environments ({len(envs)}):"]
+    out = [f"environments ({len(envs)}, in version order):"]
     for e in envs:
         counts = ", ".join(f"{v} {n}" for v, n in e["counts"].items()) or "no verdicts"
         stale = f" (stale expectations: {e['stale']})" if e.get("stale") else ""
@@ -144,6 +166,7 @@ def text(merged: dict[str, Any], width: int = 160) -> str:
     out.append(f"differences: {sum(g['pairs'] for g in diffs)} (optimizer, claim) pairs in {len(diffs)} groups")
     for n, g in enumerate(diffs, 1):
         out.append(f"[{n}] {g['pairs']} pair(s)")
+        out += [f"    {'across versions:' if i == 0 else '':<16} {line}" for i, line in enumerate(g.get("history", []))]
         for label, cell in g["cells"].items():
             line = f"      {label:<{w}}  {cell['verdict']:<11}  {cell['reason']}".rstrip()
             out.append(line if len(line) <= width else line[: width - 1] + "…")
@@ -162,12 +185,13 @@ def markdown(merged: dict[str, Any]) -> str:
     envs = merged["environments"]
     labels = [e["label"] for e in envs]
     diffs = merged["differences"]
-    out = ["## Verdicts that differ between environments", ""]
+    out = ["## Verdicts that differ between environments", "", "The environments, in version order:", ""]
     out += [f"- `{e['label']}`: {esc(describe(e))}" for e in envs] + [""]
     reasons: dict[str, int] = {}
     if diffs:
         out.append(f"{sum(g['pairs'] for g in diffs)} (optimizer, claim) pairs in {len(diffs)} groups.")
-        out += ["", "| claims | optimizers | " + " | ".join(labels) + " |", "|---" * (len(labels) + 2) + "|"]
+        out += ["", "| claims | optimizers | across versions | " + " | ".join(labels) + " |",
+                "|---" * (len(labels) + 3) + "|"]
         for g in diffs:
             cells = []
             for label in labels:
@@ -176,7 +200,8 @@ def markdown(merged: dict[str, Any]) -> str:
                 cells.append(c["verdict"] + (f" ({num})" if num else ""))
             for opts, claims in _by_optimizers(g, _everywhere(merged)):
                 claim_cell = "<br>".join(f"`{c}`" for c in claims)
-                out.append(f"| {claim_cell} | {esc(opts)} | " + " | ".join(cells) + " |")
+                history = "<br>".join(esc(line) for line in g.get("history", []))
+                out.append(f"| {claim_cell} | {esc(opts)} | {history} | " + " | ".join(cells) + " |")
         out += ["", "Reasons:", ""] + [f"{n}. {esc(r)}" for r, n in reasons.items()]
     else:
         out.append("No differences: every pair run in two or more environments has one verdict.")

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,6 +74,10 @@ class Deviation:
     link: str = ""
     upstream: str = ""
     conditions: tuple[str, ...] = ()  # the conditions it covers; none: every condition
+    title: str = ""  # a bug report's title for it (`keras-conformance upstream`); not carried by verdicts
+    # The Keras releases its behaviour was measured on (the matrix's, and the probes of
+    # `keras-conformance bisect`), so that its `keras` range says what it rests on.
+    measured_on: tuple[str, ...] = ()
     # Not a key of the files: set by `find` on the copy of an entry that applies to the judged
     # optimizer through one of its parents (the parent's name).
     inherited_from: str = ""
@@ -206,12 +210,14 @@ def _problems(entry: dict[str, Any]) -> list[str]:
         if key in entry and not (_is_pattern(v) or isinstance(v, list) and v and all(map(_is_pattern, v))):
             out.append(f"{key}: must be a non-empty name pattern or a non-empty list of them, not {_show(v)}")
             ok.pop(key)
-    for key in ("reason", "kind", "keras", "backend", "match", "link", "upstream"):
+    for key in ("reason", "kind", "keras", "backend", "match", "link", "upstream", "title"):
         if key in entry and not isinstance(entry[key], str):
             out.append(f"{key}: must be a string, not {_show(entry[key])}")
             ok.pop(key)
     if isinstance(ok.get("reason"), str) and not ok["reason"].strip():
         out.append("reason: must not be empty")
+    if "title" in ok and (not ok["title"].strip() or "\n" in ok["title"]):
+        out.append(f"title: must be one non-empty line, not {_show(ok['title'])}")
     kind, upstream = ok.get("kind"), ok.get("upstream", "")
     if kind is not None and kind not in KINDS:
         out.append(f"kind {kind!r} is not one of {', '.join(KINDS)}{_did_you_mean(kind, KINDS)}")
@@ -238,6 +244,18 @@ def _problems(entry: dict[str, Any]) -> list[str]:
             if bad:
                 hint = "".join(_did_you_mean(c, CONDITIONS) for c in bad[:1])
                 out.append(f"unknown conditions {bad}{hint} (known: {', '.join(CONDITIONS)})")
+    if "measured_on" in entry:
+        measured = entry["measured_on"]
+        if not isinstance(measured, list) or not measured or not all(isinstance(v, str) for v in measured):
+            out.append(f"measured_on must be a non-empty list of Keras releases, not {_show(measured)}")
+        else:
+            bad = [v for v in measured if not _parses(Version, v)]
+            if bad:
+                out.append(f"measured_on: {bad} are not Keras releases (e.g. \"3.5.0\")")
+            elif "keras" in ok and _parses(SpecifierSet, ok["keras"]):
+                outside = [v for v in measured if Version(v) not in SpecifierSet(ok["keras"])]
+                if outside:
+                    out.append(f"measured_on: {outside} lie outside keras {ok['keras']!r}, the range it was seen in")
     if "keras" in ok:
         try:
             SpecifierSet(ok["keras"])
@@ -283,6 +301,15 @@ def _one_line(text: str) -> str:
 def _did_you_mean(word: str, known: Sequence[str] | set[str]) -> str:
     close = difflib.get_close_matches(word, sorted(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _parses(parse: Any, text: str) -> bool:
+    """Whether packaging's `parse` (Version, SpecifierSet) takes `text`."""
+    try:
+        parse(text)
+    except (InvalidVersion, InvalidSpecifier):
+        return False
+    return True
 
 
 def _is_link(text: str) -> bool:

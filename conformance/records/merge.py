@@ -4,11 +4,13 @@
 
 A directory argument means every *.jsonl in it (merged outputs excepted). Each file is one
 environment, labelled by its run_info["environment"] (tox sets it from TOX_ENV_NAME), else by the
-file's stem. A file cut off mid-line (a crashed run) is used up to its last complete line; a file
-without run_info is skipped; both are said. A resumed run's lines ({"resumed": ...}) are skipped,
-and the last record per (optimizer, claim) counts. The shards of one environment (`--shard K/N`)
-are joined into one column, a missing shard noted. Standard library only, so `tox -e report` needs no
-install. Grouping and the text / Markdown rendering live in `differences.py`.
+file's stem, and put in version order (`versions.py`) whatever the files' names. A file cut off
+mid-line (a crashed run) is used up to its last complete line; a file without run_info is skipped;
+both are said. A resumed run's lines ({"resumed": ...}) are skipped, and the last record per
+(optimizer, claim) counts. The shards of one environment (`--shard K/N`) are joined into one column,
+a missing shard noted. Standard library only, so `tox -e report` needs no install. Grouping, where
+each group's claims hold across the versions, and the text / Markdown rendering live in
+`differences.py`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from conformance.records import differences, shards
+from conformance.records import differences, shards, versions
 from conformance.records.results_format import (
     FORMAT_VERSION,
     VERDICTS,
@@ -137,6 +139,7 @@ def merge(runs: list[Run]) -> dict[str, Any]:
             }
         )
     present = {o: [r.label for r in runs if o in r.optimizers] for o in sorted({o for r in runs for o in r.optimizers})}
+    names = versions.columns([(r.info.get("keras"), r.info.get("backend"), r.label) for r in runs])
     not_run = {r.label: sum(1 for o, c in keys if o in r.optimizers and (o, c) not in r.records) for r in runs}
     return {
         "format_version": FORMAT_VERSION,
@@ -144,7 +147,7 @@ def merge(runs: list[Run]) -> dict[str, Any]:
         "only_in": {o: envs for o, envs in present.items() if len(envs) < len(labels)},
         "not_run": {k: n for k, n in not_run.items() if n},
         "results": rows,
-        "differences": differences.group(rows, labels, present),
+        "differences": differences.group(rows, labels, present, names),
     }
 
 
@@ -168,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if not args.paths:
             raise UsageError("no results files given")
-        runs = shards.join([r for r in map(read_run, results_files(args.paths)) if r is not None])
+        runs = versions.in_order(shards.join([r for r in map(read_run, results_files(args.paths)) if r is not None]))
         if not runs:
             raise UsageError("none of the files given is a results file (no run_info line)")
         label_uniquely(runs)

@@ -1,7 +1,8 @@
 """The HTML compatibility report: `python -m conformance.report RESULTS... -o reports/index.html`.
 
 inputs.py reads results and benchmark files (what cannot be read becomes a problem naming file and
-line), table.py builds the row list ((optimizer, claim) rows x environments), grid.py the opening
+line; the environments in version order, records/versions.py), table.py builds the row list
+((optimizer, claim) rows x environments, each row's history across them), grid.py the opening
 view (per environment, claims x optimizers), conditions.py reads what a format-2 record says per
 condition (the verdict at defaults, a deviation's kind), baseline.py compares with an older run
 (per condition too), details.py packs what a click on a cell shows, plots.py lays out the benchmark

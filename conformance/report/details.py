@@ -6,7 +6,8 @@ encoded: the page's script unpacks it with the browser's DecompressionStream and
 string as text, never as HTML. Base64 cannot close a <script> element, whatever the strings hold.
 
 A format-2 record's conditions are packed beside it (`conditions`: per cell, one list per condition,
-its name then COND_FIELDS), and in diff mode the conditions whose verdict changed (`changes`).
+its name then COND_FIELDS), and in diff mode the conditions whose verdict changed (`changes`). Per
+row, where its claim holds across the environments, each end named with its label (`history`).
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ def pack(rows: list[Row], runs: list[Run], environments: list[dict[str, Any]], c
         "cond_fields": COND_FIELDS,
         "conditions": conds,
         "changes": changes,
+        "history": {str(r.index): [s(line) for line in r.history_long] for r in rows if r.history_long},
         "shown": SHOWN,  # symbol and word per verdict, for the script's defaults view
         "kinds": conditions.KINDS,
     }

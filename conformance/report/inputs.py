@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.records import shards
+from conformance.records import shards, versions
 from conformance.records.results_format import Run, UsageError, label_uniquely, read_run, results_files
 
 
@@ -37,12 +37,25 @@ def read_results(paths: list[Path], role: str = "results") -> Inputs:
             out.problems.append(f"{path}: no run_info line, so not a results file: left out")
             continue
         out.runs.append(run)
-    out.runs = shards.join(out.runs)
+    out.runs = versions.in_order(shards.join(out.runs))  # columns in version order, whatever the files' names
     label_uniquely(out.runs)
     out.problems += [f"{r.path}: {note}" for r in out.runs for note in r.notes]
     if not out.runs:
         raise UsageError(f"none of the {role} files given is a results file: " + "; ".join(out.problems))
     return out
+
+
+def two_columns(inputs: Inputs, before: str, after: str) -> tuple[Inputs, Inputs]:
+    """Column `after` as the current run and column `before` as its baseline (`--diff BEFORE AFTER`),
+    so that diff mode compares any two columns of one set; the problems stay with the current side."""
+    labels = [r.label for r in inputs.runs]
+    for label in (before, after):
+        if label not in labels:
+            raise UsageError(f"--diff: no column labelled {label!r}; the columns are {', '.join(labels)}")
+    if before == after:
+        raise UsageError(f"--diff: {before!r} twice; name two different columns ({', '.join(labels)})")
+    of = {r.label: r for r in inputs.runs}
+    return Inputs([of[after]], inputs.problems), Inputs([of[before]])
 
 
 @dataclass

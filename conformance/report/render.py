@@ -41,7 +41,8 @@ def _environment(run: Any) -> dict[str, Any]:
     env = environment(run)
     env["describe"] = describe(env)
     info = env["run_info"]
-    env["short"] = " · ".join(str(x) for x in (f"Keras {info.get('keras')}", info.get("backend")) if x)
+    backend = " ".join(str(x) for x in (info.get("backend"), info["versions"].get(info.get("backend") or "")) if x)
+    env["short"] = " · ".join(x for x in (f"Keras {info.get('keras')}", backend) if x)  # which versions the column is
     return env
 
 
@@ -113,6 +114,7 @@ def build(
             with_conditions=any(c.has_conditions for c in cells),  # format 2: the defaults view has something to show
             kinds_seen=any(c.kind or c.defaults_kind for c in cells),
             differing=sum(1 for r in rows if r.differs),
+            histories=any(r.history for r in rows),
             diff=diff,
             series=series,
             charts=charts,

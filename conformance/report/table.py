@@ -3,7 +3,9 @@
 Rows are grouped by scenario, then claim, then optimizer (`claim` order), or by optimizer, then
 scenario, then claim (`optimizer` order). Each cell carries its verdict as a CSS class, a symbol and
 a word, so that it reads without colour, and (format 2) the verdict at defaults and the declared
-deviation's kind. Counts are kept per row, per group and per environment.
+deviation's kind. Counts are kept per row, per group and per environment, and each row says where
+its claim holds across the environments, which come in version order ("holds 3.5.0–3.15.1; fails
+3.3.3–3.4.1": records/versions.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.records import versions
 from conformance.records.results_format import Run
 from conformance.report import conditions
 
@@ -85,6 +88,8 @@ class Row:
     claim: str
     scenario: str
     cells: list[Cell]
+    history: list[str] = field(default_factory=list)  # where the claim holds, for a row whose verdicts differ
+    history_long: list[str] = field(default_factory=list)  # the same with every column's label (the details)
 
     @property
     def verdicts(self) -> set[str]:
@@ -178,6 +183,14 @@ def build_rows(runs: list[Run], extra_keys: set[tuple[str, str]] = frozenset()) 
         if not claims.get(key[1], {}).get("source"):  # the claim's text and source, from a record that has them
             claims[key[1]] = next((x for x in records if x.get("source")), first)
         rows.append(Row(i, key[0], key[1], scenario_of(first), [cell_for(r, key) for r in runs]))
+    names = versions.columns([(r.info.get("keras"), r.info.get("backend"), r.label) for r in runs])
+    for row in rows:
+        overall = versions.history(names, [c.word if c.recorded else None for c in row.cells])
+        at_defaults = versions.history(names, [c.defaults or None for c in row.cells])
+        row.history = versions.summary(overall, at_defaults)
+        # the details say it for every row seen in two or more columns, differing or not
+        seen = [overall.long] if overall.columns > 1 else []
+        row.history_long = versions.summary(overall, at_defaults, "long") or seen
     return rows, claims
 
 

@@ -1,8 +1,13 @@
 """Run-to-run spread of two benchmark runs of the same environment (or the change between two).
 
     python -m conformance.tools.spread A.json B.json [--limit 5]
+    python -m conformance.tools.spread A1.json,A2.json,A3.json B1.json,B2.json,B3.json
 
-For each benchmark in both files, the relative difference (B - A) / A of two measures:
+A side given as several files (comma-separated: one per process) counts, per benchmark and
+measure, the median over its files: the noise of this machine lies between processes, so a
+median over processes is what steadies a number, not longer rounds in one.
+
+For each benchmark in both sides, the relative difference (B - A) / A of two measures:
 
 - the minimum time (pytest-benchmark's `min`), measured apart from any baseline;
 - each ratio to a baseline (`roofline_ratio`, `numpy_ratio`, `torch_ratio` in extra_info),
@@ -36,6 +41,18 @@ def measures(path: Path) -> dict[str, dict[str, float]]:
         raise SystemExit(f"spread: {path}: not a pytest-benchmark JSON file ({type(e).__name__}: {e})") from None
 
 
+def side(text: str) -> dict[str, dict[str, float]]:
+    """The measures of one side: one file's, or per benchmark the median over several files'."""
+    runs = [measures(Path(p)) for p in text.split(",") if p]
+    if len(runs) == 1:
+        return runs[0]
+    out: dict[str, dict[str, float]] = {}
+    for label in set().union(*runs):
+        names = set().union(*(r.get(label, {}) for r in runs))
+        out[label] = {n: statistics.median(r[label][n] for r in runs if n in r.get(label, {})) for n in names}
+    return out
+
+
 def _compare(label: str, a: dict[str, float], b: dict[str, float], limit: float) -> None:
     common = sorted(set(a) & set(b))
     if not common:
@@ -57,11 +74,11 @@ def _compare(label: str, a: dict[str, float], b: dict[str, float], limit: float)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m conformance.tools.spread", description=__doc__.split("\n\n")[0])
-    parser.add_argument("a", type=Path)
-    parser.add_argument("b", type=Path)
+    parser.add_argument("a", help="a pytest-benchmark JSON file, or several joined by commas (one per process)")
+    parser.add_argument("b", help="the same for the other side")
     parser.add_argument("--limit", type=float, default=5.0, help="percent (default %(default)s)")
     args = parser.parse_args(argv)
-    a, b = measures(args.a), measures(args.b)
+    a, b = side(args.a), side(args.b)
     for label in ["min", *sorted((set(a) & set(b)) - {"min"})]:
         _compare(label, a[label], b[label], args.limit)
     return 0

@@ -197,8 +197,13 @@
         el("span", dv ? said(dv) : "— no defaults condition", "badge v-" + (dv ? css(dv) : "absent")));
     }
     body.appendChild(badge);
+    // Where the claim holds across the environments: a line each (overall, at defaults), as text.
+    const lines = (DATA.history[r] || []).map((i) => DATA.strings[i]);
+    const history = lines.length ? el("div") : "";
+    lines.forEach((line) => history.appendChild(el("div", line)));
     pairs(body, "", [["claim", claim], ["text", DATA.strings[textIdx]], ["source", DATA.strings[sourceIdx]],
-      ["scenario", scenario], ["environment", env.label + ": " + env.describe], ["results file", env.file]]);
+      ["scenario", scenario], ["environment", env.label + ": " + env.describe], ["results file", env.file],
+      ["across versions", history]]);
     if (!rec) {
       body.appendChild(el("p", "No verdict in this environment: " + shownText + "."));
     } else {
