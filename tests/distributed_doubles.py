@@ -136,3 +136,37 @@ class InitScopeBuildSGD(keras.optimizers.SGD):
             with tf.init_scope():
                 self.build(list(trainable_variables))
         return super().apply(grads, trainable_variables)
+
+
+class SummedSlotSGD(keras.optimizers.SGD):
+    """The fault: its momentum slots are synchronized on read with aggregation "sum" (a metric's
+    settings), so each replica updates its own copy correctly but a cross-replica read returns
+    the sum of the copies: N times the momentum."""
+
+    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
+        if name != "momentum":
+            return super().add_variable_from_reference(reference_variable, name, initializer)
+        with keras.name_scope(self.name, caller=self):
+            slot = keras.Variable(
+                initializer,
+                shape=reference_variable.shape,
+                dtype=reference_variable.dtype,
+                trainable=False,
+                name=f"{reference_variable.path.replace('/', '_')}_momentum",
+                aggregation="sum",
+                synchronization="on_read",
+            )
+        self._track_variable(slot)
+        return slot
+
+
+class StrategySkewedSGD(keras.optimizers.SGD):
+    """The fault: steps 0.1% longer under a tf.distribute strategy than without one."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        skewed = False
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            skewed = tf.distribute.has_strategy()
+        super().update_step(gradient, variable, ops.multiply(learning_rate, 1.001 if skewed else 1.0))

@@ -1,6 +1,7 @@
 """Specs: built-in discovery, user optimizers, and usage errors for --optimizer."""
 
 import keras
+import numpy as np
 import pytest
 
 from conformance.inputs import catalogue
@@ -65,3 +66,16 @@ def not_an_optimizer():
 def test_bad_optimizer_paths_are_usage_errors(path, message):
     with pytest.raises(UsageError, match=message):
         user_spec(path)
+
+
+def test_a_numpy_learning_rate_in_a_config_is_read_as_a_number():
+    """tf.keras 2's get_config() gives the rate as np.float32(0.01): still the defaults' number, not
+    a rate the suite cannot read (which made every fixed condition of its new family unsupported)."""
+
+    class NumpyRateSGD(keras.optimizers.SGD):
+        def get_config(self):
+            config = super().get_config()
+            return {**config, "learning_rate": np.float32(config["learning_rate"])}
+
+    _, _, lr = catalogue.own_defaults(NumpyRateSGD, None)
+    assert lr.value(0) == 0.01

@@ -93,3 +93,22 @@ def test_a_mirrored_reproducer_runs_standalone_and_shows_the_difference(tmp_path
     assert np.fromstring(replicated.group(1), sep=",")[0] == -0.5 and np.fromstring(one.group(1), sep=" ")[0] == 0.25, (
         out
     )
+
+
+def test_a_worker_on_a_backend_the_generation_lacks_is_unsupported(monkeypatch):
+    """Keras 2 runs on TensorFlow only: DataParallel's worker (Keras 3 on JAX) says so, never starts."""
+    monkeypatch.setattr(current(), "MULTI_BACKEND", False)
+    with pytest.raises(Unsupported, match=r"data_parallel workers run the suite's optimizers on jax, .* on TensorFlow"):
+        host.Host(host.KINDS["data_parallel"]).request(JOB)
+
+
+def test_a_worker_running_another_keras_generation_is_an_error(monkeypatch):
+    """The workers inherit the suite's environment (TF_USE_LEGACY_KERAS included); one that imported
+    another generation would judge other optimizers than the suite drew."""
+    monkeypatch.setattr(current(), "GENERATION", "keras2")
+    h = host.Host(host.KINDS["mirrored"])
+    try:
+        with pytest.raises(host.WorkerFailed, match=r"mirrored workers run \['keras3'\], the suite keras2"):
+            h.request(JOB)
+    finally:
+        h.stop()

@@ -1,6 +1,5 @@
 """Every claim catches its seeded fault and passes the unmodified (or conforming) optimizer."""
 
-import importlib
 import os
 import subprocess
 import sys
@@ -10,13 +9,8 @@ from pathlib import Path
 import keras
 import pytest
 
-from conformance import scenarios
-from conformance.adapters import current
 from conformance.checks.claims import CLAIMS
-from conformance.core import verdicts
-from conformance.core.errors import ClaimFailed
-from conformance.core.running import run_claim
-from conformance.records import expectations
+from tests.fault_checks import claim_tests, verify
 from tests.faulty import Fault, bad_state_faults, faults, reset_faults, state_faults
 from tests.faulty_any import any_faults
 from tests.faulty_backends import backend_faults
@@ -28,22 +22,7 @@ from tests.faulty_loss_scale import loss_scale_faults
 from tests.faulty_options import option_faults
 from tests.faulty_variables import variable_faults
 
-SCENARIOS = sorted(p.stem for p in Path(scenarios.__file__).parent.glob("test_*.py"))
-
-
-def _claim_tests() -> dict:
-    """claim id -> the scenario test function that checks it."""
-    out = {}
-    for name in SCENARIOS:
-        module = importlib.import_module(f"conformance.scenarios.{name}")
-        for attr in vars(module).values():
-            c = getattr(attr, "claim", None)
-            if c is not None:
-                out[c.id] = attr
-    return out
-
-
-TESTS = _claim_tests()
+TESTS = claim_tests()
 FAULTS = (
     faults() + reset_faults() + state_faults() + bad_state_faults() + option_faults() + distributed_faults()
     + independent_faults() + backend_faults() + family_faults() + lifecycle_faults() + any_faults()
@@ -57,11 +36,6 @@ def test_every_claim_has_a_fault():
     assert set(TESTS) <= {f.claim for f in FAULTS}, set(TESTS) - {f.claim for f in FAULTS}
 
 
-# The conditions a conforming optimizer must pass outright; in the others (an option alone, inside
-# a LossScaleOptimizer) real Keras has declared deviations, which the unmodified optimizer shares.
-STRICT = ("defaults", "drawn")
-
-
 def check(fault: Fault, side: str) -> None:
     """The claim catches the fault (`side` "faulty": some condition fails) or passes the conforming
     optimizer ("passing": the defaults and the drawn examples hold, and no other condition fails
@@ -70,20 +44,7 @@ def check(fault: Fault, side: str) -> None:
         _in_backend(fault, side)
         return
     with (fault.within or nullcontext)():
-        if side == "faulty":
-            with pytest.raises(ClaimFailed):
-                run_claim(TESTS[fault.claim], spec=fault.faulty)
-            return
-        rc = run_claim(TESTS[fault.claim], fail_fast=False, spec=fault.passing)
-    for o in rc.outcomes:
-        if o.condition in STRICT and o.exc is not None:
-            raise o.exc
-    versions = current().versions()
-    judged = verdicts.record(
-        rc.outcomes, fault.passing.name, fault.claim, expectations.load(), versions["keras"], versions["backend"]
-    )
-    undeclared = {n: c["message"][:300] for n, c in judged["conditions"].items() if c["verdict"] in ("fail", "error")}
-    assert not undeclared, f"{fault.passing.name} fails {fault.claim} where no deviation is declared: {undeclared}"
+        verify(fault.claim, fault.faulty, fault.passing, side)
 
 
 def _in_backend(fault: Fault, side: str) -> None:

@@ -207,6 +207,43 @@ def test_an_epsilon_difference_is_probed(library):
     assert "measured at step 1: max |keras - " in str(info.value)
 
 
+class EpsilonOrDefaultAdam(keras.optimizers.Adam):
+    """Adam that makes epsilon=0.0 into 1e-7, as Keras 2's legacy optimizers do
+    (`epsilon or backend.epsilon()`)."""
+
+    def __init__(self, epsilon=1e-7, **kwargs):
+        super().__init__(epsilon=epsilon or 1e-7, **kwargs)
+
+
+@pytest.mark.parametrize("library", check.LIBRARIES)
+def test_a_probe_the_optimizer_cannot_take_is_not_run(library):
+    """A probe whose value Keras replaces says nothing about the cause: it is reported as not run
+    (not as a difference), and the negligible-epsilon probe stands in for it."""
+    spec = _spec(EpsilonOrDefaultAdam, "Adam", {"epsilon": 2.0**-20, "amsgrad": False})
+    with pytest.raises(ClaimFailed) as info:
+        _run_claim(spec, library, [np.array([1.0, 0.0])], [[np.array([1e-6, 0.0])]])
+    message = str(info.value)
+    assert "probe: with epsilon=0.0: not run, the Keras optimizer holds epsilon=1e-07 instead" in message
+    assert "probe: with epsilon=1e-300 they agree" in message
+
+
+def test_torch_runs_its_scalar_state_in_float64():
+    """torch.optim.NAdam keeps mu_product in the default dtype: run in float64 it is Dozat's
+    schedule to the last bits (in float32 it is 1.8e-8 relative off at step 1), and the default
+    dtype is restored."""
+    import torch
+
+    b1, b2, lr, g = 0.899993896484375, 0.998992919921875, 0.0009999275207519531, -0.25
+    kwargs = {"lr": lr, "betas": (b1, b2), "eps": 0.0, "momentum_decay": 0.004}
+    before = torch.get_default_dtype()
+    (step,) = torch_optim.run("NAdam", kwargs, [np.array([0.0])], [[np.array([g])]])
+    mu, mu_next = (b1 * (1 - 0.5 * 0.96 ** (t * 0.004)) for t in (1, 2))
+    m, v = (1 - b1) * g, (1 - b2) * g * g
+    expected = -lr * (mu_next * m / (1 - mu * mu_next) + (1 - mu) * g / (1 - mu)) / math.sqrt(v / (1 - b2))
+    assert step[0][0] == pytest.approx(expected, rel=1e-13)
+    assert torch.get_default_dtype() == before
+
+
 def test_unsupported_says_why(monkeypatch):
     specs = {s.name: s for s in builtin_specs()}
     with pytest.raises(Unsupported, match="wraps another optimizer"):

@@ -26,6 +26,21 @@ def test_comparison_reports_observed_error_and_catches_a_wrong_value():
     assert cmp.worst_abs == pytest.approx(1e-3)
 
 
+def test_a_nan_or_an_infinity_hides_no_other_element():
+    """NaN against NaN and the same infinity on both sides are no difference; they do not hide a
+    difference elsewhere in the array, and a finite value against NaN is a difference."""
+    cmp = Comparison("float64")
+    cmp.close("x", np.array([np.nan, 1.0, np.inf]), np.array([np.nan, 2.0, np.inf]), np.array([1.0, 1.0, 1.0]))
+    assert cmp.failed and cmp.worst_abs == 1.0
+    cmp = Comparison("float64")
+    cmp.close("x", np.array([np.nan, np.inf, 1.0]), np.array([np.nan, np.inf, 1.0]), np.array([1.0, 1.0, 1.0]))
+    assert not cmp.failed and cmp.worst_ratio == 0.0
+    for actual, expected in [([1.0], [np.nan]), ([np.inf], [-np.inf]), ([1.0], [np.inf])]:
+        cmp = Comparison("float64")
+        cmp.close("x", np.array(actual), np.array(expected), np.array([1.0]))
+        assert cmp.failed, (actual, expected)
+
+
 def test_slack_widens_the_bound():
     cmp = Comparison("float32")
     cmp.close("x", np.array([1.001]), np.array([1.0]), np.array([1.0]), slack=np.array([0.01]))

@@ -50,6 +50,8 @@ class Dialect:
     name: str  # {v}: a variable's name
     variables: str = "opt.variables"  # the optimizer's variables
     build: str = "opt.build(variables)"  # create the state before the first step
+    unscale: str = "{grads}"  # {grads}, the gradients of the scaled loss, as apply_gradients takes them
+    backing: str = "{v}.value"  # {v}'s backend variable (the tf.Variable a tf.distribute strategy holds)
 
 
 def np_dtype(dtype: str) -> Any:
@@ -265,16 +267,18 @@ class Models:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def dense_model(self, kernel: np.ndarray, bias: np.ndarray, dtype: str, opt: Any) -> Any:
-        """A one-layer model `x @ kernel + bias`, compiled with `opt` and the mean squared error."""
+    def dense_model(self, kernel: np.ndarray, bias: np.ndarray, dtype: str, opt: Any, jit_compile: bool = False) -> Any:
+        """A one-layer model `x @ kernel + bias`, compiled with `opt` and the mean squared error;
+        `jit_compile`: model.compile(..., jit_compile=True), else compile's own default."""
         keras = self.keras
-        with keras_call("building and compiling a Dense model"):
+        xla = {"jit_compile": True} if jit_compile else {}
+        with keras_call(f"building and compiling a Dense model{' (jit_compile=True)' if jit_compile else ''}"):
             inputs = keras.Input(shape=(kernel.shape[0],), dtype=dtype)
             layer = keras.layers.Dense(kernel.shape[1], dtype=dtype, name="dense")
             model = keras.Model(inputs, layer(inputs))
             layer.kernel.assign(np.asarray(kernel).astype(np_dtype(dtype)))
             layer.bias.assign(np.asarray(bias).astype(np_dtype(dtype)))
-            model.compile(optimizer=opt, loss="mse")
+            model.compile(optimizer=opt, loss="mse", **xla)
             return model
 
     def recompile(self, model: Any, opt: Any) -> None:

@@ -30,6 +30,8 @@ class Adapter(Protocol):
     BASE_NAMES: dict[type, str]  # abstract bases by the name an expectations entry gives them
     LAYOUT_SHAPES: tuple[tuple[int, ...], ...]  # the weights a state layout is recorded on
     LOSS_SCALE_STATE: tuple[str, ...]  # a LossScaleOptimizer's own variables, by name
+    LOSS_SCALE_OPTIMIZER: type | None  # the generation's LossScaleOptimizer class (None: it has none)
+    LOSS_SCALE_CODE: str  # how reproducer code names that class ("keras.optimizers.LossScaleOptimizer")
     REPRO: Dialect  # how a standalone reproducer spells things in this generation
     REPRO_HEADER: str
     keras_module: Any  # the `keras` module the optimizers come from
@@ -87,6 +89,11 @@ class Adapter(Protocol):
     def apply(self, opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
         """One apply_gradients call on these gradients (of the optimizer's scaled loss)."""
 
+    def unscaled(self, opt: Any, grads: list) -> list:
+        """The gradients of the optimizer's scaled loss (tensors) as a training step hands them to
+        apply_gradients: as they are where apply_gradients unscales them itself (Keras 3), through
+        get_unscaled_gradients for Keras 2's LossScaleOptimizer."""
+
     def apply_as_given(self, opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
         """One apply_gradients call on exactly these gradients, not multiplied by the loss scale (the
         claim scales those it means to: a variable overwritten with its gradient gets it as computed)."""
@@ -116,6 +123,9 @@ class Adapter(Protocol):
         """A step that returns when the device has finished it (for the benchmarks)."""
 
     # --- state -------------------------------------------------------------------------------
+    def optimizer_variables(self, opt: Any) -> list[Any]:
+        """The optimizer's variable objects, in `state` order (replicated ones as the strategy holds them)."""
+
     def state(self, opt: Any) -> list[StateVar]:
         """Every optimizer variable, in order, under generation-independent names."""
 
@@ -162,7 +172,9 @@ class Adapter(Protocol):
     def model_holding(self, arrays: Sequence[np.ndarray], dtype: str, opt: Any) -> tuple[Any, list[Any]]:
         """A compiled model whose trainable weights are `arrays` and whose optimizer is `opt`."""
 
-    def dense_model(self, kernel: np.ndarray, bias: np.ndarray, dtype: str, opt: Any) -> Any: ...
+    def dense_model(self, kernel: np.ndarray, bias: np.ndarray, dtype: str, opt: Any, jit_compile: bool = False) -> Any:
+        """A one-layer model compiled with `opt` and the mean squared error; `jit_compile`: compiled
+        with jit_compile=True (else Keras's default)."""
 
     def model_weights(self, model: Any) -> list[np.ndarray]: ...
 

@@ -28,12 +28,14 @@ from conformance.core.errors import Unsupported
 LAYOUT_SHAPES, assign_weights = common.LAYOUT_SHAPES, common.assign_weights
 config, from_config = common.config, common.from_config
 set_learning_rate, learning_rate_saved = common.set_learning_rate, common.learning_rate_saved
-exclude_from_weight_decay, np_dtype = common.exclude_from_weight_decay, common.np_dtype
+exclude_from_weight_decay = common.exclude_from_weight_decay
 
 keras = tf.keras
 GENERATION = "keras2"
 MULTI_BACKEND = False  # tf.keras runs on TensorFlow only
-DISTRIBUTED_WORKERS = False  # the workers drive Keras 3 only (conformance/distributed/jobs.py)
+# The workers import tf.keras as this process does (they inherit TF_USE_LEGACY_KERAS) and rebuild
+# optimizers from Keras 2 reproducer code; DataParallel's worker needs MULTI_BACKEND (Keras 3 on JAX).
+DISTRIBUTED_WORKERS = True
 BASE_CLASS = (keras.optimizers.Optimizer, legacy.BASE)
 # The abstract bases by the name a declared deviation may give them (a user class inherits their entries).
 BASE_NAMES = {keras.optimizers.Optimizer: "Optimizer", legacy.BASE: "legacy.Optimizer"}
@@ -56,6 +58,11 @@ SLOT_NAMES = {
 # Where the same Keras 2 slot name means another Keras 3 slot, by optimizer.
 SLOT_NAMES_OF = {("Adamax", "v"): "norm"}
 COUNTER_NAMES = {"iteration": "iteration", "iter": "iteration"}
+# Keras 2's LossScaleOptimizer is tf.keras.mixed_precision's: constructing it gives LossScaleOptimizerV3
+# around a new-family optimizer, or LossScaleOptimizer (an OptimizerV2) around a legacy one. Its own
+# variables (current_loss_scale, good_steps) are not among optimizer.variables, so no state name is its.
+LOSS_SCALE_OPTIMIZER: type | None = keras.mixed_precision.LossScaleOptimizer
+LOSS_SCALE_CODE = "keras.mixed_precision.LossScaleOptimizer"
 LOSS_SCALE_STATE: tuple[str, ...] = ()
 
 
@@ -74,12 +81,10 @@ def devices() -> list[str]:
 
 
 def exported_optimizers() -> dict[str, type]:
-    """The "new" optimizers by name, and the legacy family as `legacy.<Name>`.
-
-    LossScaleOptimizer lives in `tf.keras.mixed_precision` with another API (get_scaled_loss,
-    get_unscaled_gradients) and is not covered yet.
-    """
-    out = {}
+    """The "new" optimizers by name, the legacy family as `legacy.<Name>`, and
+    `tf.keras.mixed_precision.LossScaleOptimizer` as `LossScaleOptimizer` (the adapter speaks its
+    own API: get_scaled_loss, get_unscaled_gradients)."""
+    out: dict[str, type] = {"LossScaleOptimizer": keras.mixed_precision.LossScaleOptimizer}
     for prefix, module, base in (
         ("", keras.optimizers, BASE_CLASS[0]),
         ("legacy.", keras.optimizers.legacy, legacy.BASE),
@@ -97,6 +102,11 @@ def rule_name(name: str) -> str:
 
 def is_optimizer(obj: object) -> bool:
     return isinstance(obj, BASE_CLASS)
+
+
+def np_dtype(dtype: Any) -> Any:
+    """The numpy dtype of a dtype name or of a tf.DType (what a tf.Variable's `dtype` is)."""
+    return common.np_dtype(getattr(dtype, "name", dtype))
 
 
 def accepted_options(cls: type) -> frozenset[str]:
@@ -140,14 +150,33 @@ def _tensors(grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> list[Any]:
     return [tf.convert_to_tensor(common.in_dtype(g, v.dtype.name), dtype=v.dtype) for g, v in zip(grads, vars_)]
 
 
+def unscaled(opt: Any, grads: list) -> list:
+    """Keras 2's documented GradientTape recipe: a LossScaleOptimizer's apply_gradients takes the
+    gradients of get_scaled_loss(loss) after get_unscaled_gradients (it does not unscale them)."""
+    if not is_loss_scale(opt):
+        return list(grads)
+    with keras_call("optimizer.get_unscaled_gradients(grads)"):
+        return list(opt.get_unscaled_gradients(list(grads)))
+
+
+def _gradients(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> list[Any]:
+    """What a training step hands apply_gradients: the gradients of get_scaled_loss(loss) (`grads`
+    times the loss scale, in each variable's dtype, where they may overflow), through `unscaled`."""
+    scale = loss_scale(opt)
+    return unscaled(opt, _tensors([np.asarray(g, np.float64) * scale for g in grads], vars_))
+
+
 def apply(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
+    """One `apply_gradients` call; gradients are those of `get_scaled_loss(loss)`, unscaled as documented."""
+    tensors = _gradients(opt, grads, vars_)
     with keras_call("optimizer.apply_gradients"):
-        opt.apply_gradients(zip(_tensors(grads, vars_), vars_))
+        opt.apply_gradients(zip(tensors, vars_))
 
 
 def apply_as_given(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
-    """`apply`: this adapter never scales gradients (Keras 2's LossScaleOptimizer is not covered)."""
-    apply(opt, grads, vars_)
+    """One `apply_gradients` call on exactly these gradients (not scaled, not unscaled)."""
+    with keras_call("optimizer.apply_gradients"):
+        opt.apply_gradients(zip(_tensors(grads, vars_), vars_))
 
 
 def apply_without_variables(opt: Any, grads: Sequence[np.ndarray], dtype: str) -> None:
@@ -161,7 +190,8 @@ def mark_overwrite_with_gradient(vars_: Sequence[Any]) -> None:
     raise Unsupported(f"tf.Variable (Keras {VERSION}) has no overwrite_with_gradient: Keras 3 added it")
 
 
-def _own_variables(opt: Any) -> list[Any]:
+def optimizer_variables(opt: Any) -> list[Any]:
+    """The optimizer's variables (the legacy family lists them through the method `variables()`)."""
     return legacy.variables(opt) if legacy.is_legacy(opt) else list(opt.variables)
 
 
@@ -174,7 +204,8 @@ def _name(opt: Any, raw: str) -> str:
     if len(parts) < 2 or not is_slot:
         return re.sub(r"_\d+$", "", parts[-1])  # optimizer-wide (legacy Nadam's momentum_cache)
     weight, slot = (parts[-2], parts[-1]) if legacy.is_legacy(opt) else (parts[-1], parts[-2])
-    family = {c.__name__ for c in type(opt).__mro__}
+    # A LossScaleOptimizer's variables are its inner optimizer's, named as that optimizer names them.
+    family = {c.__name__ for c in type(getattr(opt, "inner_optimizer", opt)).__mro__}
     slot = next((v for (cls, s), v in SLOT_NAMES_OF.items() if s == slot and cls in family), SLOT_NAMES.get(slot, slot))
     return f"{weight}_{slot}" if slot else weight
 
@@ -182,7 +213,8 @@ def _name(opt: Any, raw: str) -> str:
 def state(opt: Any) -> list[StateVar]:
     """Every optimizer variable in creation order (iteration counter included), Keras 3 names."""
     return [
-        StateVar(v.name, _name(opt, v.name), tuple(v.shape), v.dtype.name, to_numpy(v)) for v in _own_variables(opt)
+        StateVar(v.name, _name(opt, v.name), tuple(v.shape), v.dtype.name, to_numpy(v))
+        for v in optimizer_variables(opt)
     ]
 
 
@@ -209,7 +241,7 @@ def hyperparameter(opt: Any, name: str) -> Any:
 
 
 def assign_state(opt: Any, values: Sequence[np.ndarray]) -> None:
-    common.assign_all(_own_variables(opt), values)
+    common.assign_all(optimizer_variables(opt), values)
 
 
 def _get_weights(opt: Any) -> Any:
@@ -228,16 +260,14 @@ def _load_own(opt: Any, blob: Any) -> None:
 
 ROUND_TRIPS = {
     "get_weights": (_get_weights, _set_weights),
-    "variables_set_weights": (lambda opt: [to_numpy(v) for v in _own_variables(opt)], _set_weights),
+    "variables_set_weights": (lambda opt: [to_numpy(v) for v in optimizer_variables(opt)], _set_weights),
     "own_variables": (common.own_save, _load_own),
     "tf_checkpoint": (common.checkpoint_write, common.checkpoint_read),
 }
 
 
 # The functions spelled alike in every generation (common.py), made from this generation's pieces.
-_models, _io = common.Models(keras), common.StateIO(
-    VERSION, ROUND_TRIPS, to_numpy, lambda opt, grads, vars_: _tensors(grads, vars_), _get_weights
-)
+_models, _io = common.Models(keras), common.StateIO(VERSION, ROUND_TRIPS, to_numpy, _gradients, _get_weights)
 model_holding, dense_model, recompile, fit = _models.model_holding, _models.dense_model, _models.recompile, _models.fit
 keras_file_roundtrip, keras_file_reload = _models.keras_file_roundtrip, _models.keras_file_reload
 serialize, deserialize, get = _models.serialize, _models.deserialize, _models.get
@@ -253,15 +283,21 @@ def evaluate_swapping_ema(model: Any, x: np.ndarray, y: np.ndarray) -> list[np.n
 
 
 def is_loss_scale(opt: Any) -> bool:
-    return False
+    return isinstance(opt, keras.mixed_precision.LossScaleOptimizer)
 
 
 def loss_scale(opt: Any) -> float:
-    """Gradients are given unscaled: Keras 2's LossScaleOptimizer is not covered (see exported_optimizers)."""
-    return 1.0
+    """What `opt.get_scaled_loss` multiplies a loss by (a LossScaleOptimizer's current scale, else 1)."""
+    if not is_loss_scale(opt):
+        return 1.0
+    with keras_call("optimizer.get_scaled_loss(1.0)"):
+        return float(to_numpy(opt.get_scaled_loss(tf.constant(1.0))))
 
 
 def default_instance(name: str, cls: type) -> Any:
+    """The optimizer with its defaults (a LossScaleOptimizer around a default SGD)."""
+    if issubclass(cls, keras.mixed_precision.LossScaleOptimizer):
+        return cls(keras.optimizers.SGD())
     return cls()
 
 
@@ -298,10 +334,12 @@ REPRO = common.Dialect(
     variable="tf.Variable(np.asarray({value}, dtype={dtype!r}), name={name!r})",
     numpy="np.asarray({x})",
     tensor="tf.convert_to_tensor(np.asarray({x}, dtype={dtype}.name))",
-    scale="1.0",
+    scale="(float(opt.get_scaled_loss(tf.constant(1.0))) if hasattr(opt, 'get_scaled_loss') else 1.0)",
     name="{v}.name",
     variables="(opt.variables() if callable(opt.variables) else opt.variables)",
     build="opt.build(variables) if hasattr(opt, 'build') else opt._create_all_weights(variables)  # legacy: no build()",
+    unscale="(opt.get_unscaled_gradients({grads}) if hasattr(opt, 'get_unscaled_gradients') else {grads})",
+    backing="{v}",
 )
 REPRO_HEADER = REPRO.header + "\n"
 
@@ -312,16 +350,14 @@ def compiled_modes() -> dict[str, str]:
 
 def compiled_apply(mode: str) -> Any:
     """One compiled step, (optimizer, variables, float64 gradients) -> None."""
-    return common.tf_compiled_step(
-        compiled_modes()[mode], mode == "xla", lambda opt, grads, vars_: _tensors(grads, vars_)
-    )
+    return common.tf_compiled_step(compiled_modes()[mode], mode == "xla", _gradients)
 
 
 def timed_step(opt: Any, vars_: list, grads: list, mode: str) -> Any:
     """A zero-argument step on these gradients (converted once), eager or compiled (benchmarks)."""
     if mode != "eager" and mode not in compiled_modes():
         raise Unsupported(f"tf.keras has no {mode!r} compilation of an optimizer step")
-    return common.tf_timed_step(opt, vars_, _tensors(grads, vars_), mode)
+    return common.tf_timed_step(opt, vars_, _gradients(opt, grads, vars_), mode)
 
 
 def accelerator() -> str | None:

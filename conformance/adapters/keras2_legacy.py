@@ -34,8 +34,9 @@ def create_all_weights(opt: Any, vars_: list) -> None:
 
 
 def iterations(opt: Any) -> int:
-    """`iterations` without its side effect: 0 while OptimizerV2 has not created `iter` yet."""
-    counter = getattr(opt, "_iterations", None)
+    """`iterations` without its side effect: 0 while OptimizerV2 has not created `iter` yet (a
+    LossScaleOptimizer's counter is its inner optimizer's)."""
+    counter = getattr(getattr(opt, "inner_optimizer", opt), "_iterations", None)
     return 0 if counter is None else int(counter.numpy())
 
 

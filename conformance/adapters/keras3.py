@@ -92,6 +92,11 @@ def create_state(opt: Any, vars_: Sequence[Any]) -> None:
     build(opt, vars_)
 
 
+def unscaled(opt: Any, grads: list) -> list:
+    """`grads` as they are: apply_gradients unscales the gradients of `scale_loss(loss)` itself."""
+    return list(grads)
+
+
 def apply(opt: Any, grads: Sequence[np.ndarray], vars_: Sequence[Any]) -> None:
     """One `apply_gradients` call; gradients are those of `scale_loss(loss)`, as Keras documents."""
     with keras_call("optimizer.apply_gradients"):
@@ -131,6 +136,10 @@ def apply_without_variables(opt: Any, grads: Sequence[np.ndarray], dtype: str) -
 def mark_overwrite_with_gradient(vars_: Sequence[Any]) -> None:
     for v in vars_:
         v.overwrite_with_gradient = True
+
+
+def optimizer_variables(opt: Any) -> list[Any]:
+    return list(opt.variables)
 
 
 def state(opt: Any) -> list[StateVar]:
@@ -251,6 +260,9 @@ def evaluate_swapping_ema(model: Any, x: np.ndarray, y: np.ndarray) -> list[np.n
 
 # A LossScaleOptimizer's own variables: its loss scale and the finite steps counted towards growing it.
 LOSS_SCALE_STATE = ("step_counter", "dynamic_scale")
+# Looked up, not assumed: a Keras 3 release without it gets None (the loss-scale claims say so).
+LOSS_SCALE_OPTIMIZER: type | None = getattr(keras.optimizers, "LossScaleOptimizer", None)
+LOSS_SCALE_CODE = "keras.optimizers.LossScaleOptimizer"
 
 
 def is_loss_scale(opt: Any) -> bool:

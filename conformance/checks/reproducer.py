@@ -44,7 +44,7 @@ def script(
         "    # gradients of opt.scale_loss(loss): 1x unless the optimizer scales the loss",
         f"    scale = {d.scale}",
         f"    grads = [{d.tensor.format(x='g * scale', dtype='v.dtype')} for g, v in zip(grads, variables)]",
-        "    opt.apply_gradients(zip(grads, variables))",
+        f"    opt.apply_gradients(zip({d.unscale.format(grads='grads')}, variables))",
     ]
     return "\n".join(lines + _closing(check))
 
@@ -97,6 +97,6 @@ def selected_script(
         f"    scale = {d.scale}",
         "    chosen = [variables[i] for i in given]",
         f"    grads = [{d.tensor.format(x='g * scale', dtype='v.dtype')} for g, v in zip(grads, chosen)]",
-        "    opt.apply_gradients(zip(grads, chosen))",
+        f"    opt.apply_gradients(zip({d.unscale.format(grads='grads')}, chosen))",
     ]
     return "\n".join(lines + _closing(check))

@@ -54,9 +54,16 @@ class Comparison:
             self.mismatches.append(Mismatch(f"{where} shape {a.shape} vs {e.shape}", (), np.nan, np.nan, 0.0))
             return
         allowed = tolerance.bound(e, prev, self.dtype, self.steps, self.amplification) + slack
-        err = np.where(np.isfinite(a), np.abs(a - e), np.inf)
-        err = np.where(np.isnan(e) & np.isnan(a), 0.0, err)
-        ratio = err / allowed
+        with np.errstate(invalid="ignore"):
+            err = np.where(np.isfinite(a), np.abs(a - e), np.inf)
+            # the same value (NaN against NaN, or the same infinity) is no difference; a finite
+            # value against NaN is as far off as a value can be
+            err = np.where((np.isnan(e) & np.isnan(a)) | (a == e), 0.0, err)
+            err = np.where(np.isnan(err), np.inf, err)
+            ratio = np.where(err == 0.0, 0.0, err / allowed)
+        # (inf / inf, or the NaN allowed error where the expected value is NaN: never a NaN ratio,
+        # which argmax would pick and max() would ignore, hiding every other element's error)
+        ratio = np.where(np.isnan(ratio), np.inf, ratio)
         if ratio.size:
             k = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
             self.worst_ratio = max(self.worst_ratio, float(ratio[k]))

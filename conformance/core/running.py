@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from conformance.core.errors import Unsupported
+
 
 class NotExpressible(Exception):
     """The claim cannot take this condition (its own configuration replaces the condition's option,
@@ -70,7 +72,8 @@ class RunningClaim:
                 notes() if notes and exc is not None else [],
             )
         )
-        if exc is not None and self.fail_fast:
+        # An unsupported condition (an option this generation lacks) is a verdict, not a failure.
+        if exc is not None and self.fail_fast and not isinstance(exc, Unsupported):
             exc.add_note(f"(in condition {condition})")
             raise exc
 

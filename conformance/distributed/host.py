@@ -98,7 +98,16 @@ class Host:
     unsupported: str | None = None  # why this kind cannot run here (found when it started)
 
     def _start(self) -> None:
-        if importlib.util.find_spec(self.kind.needs) is None:
+        from conformance.adapters import current
+
+        a = current()
+        if self.kind.backend != "tensorflow" and not a.MULTI_BACKEND:
+            # The worker runs the suite's Keras on another backend (DataParallel: Keras 3 on JAX).
+            self.unsupported = (
+                f"{self.kind.name} workers run the suite's optimizers on {self.kind.backend}, and Keras "
+                f"{a.versions()['keras']} ({a.GENERATION}) runs on TensorFlow only"
+            )
+        elif importlib.util.find_spec(self.kind.needs) is None:
             self.unsupported = f"{self.kind.name} claims need {self.kind.needs}, which is not installed here"
         if self.unsupported:
             raise Unsupported(self.unsupported)
@@ -127,6 +136,11 @@ class Host:
             if "ok" not in answer:
                 self._broken(f"{self.kind.name} worker {i} could not start:\n{answer.get('error')}")
         self.ready = [answer["ok"] for answer in answers]
+        # A worker inherits TF_USE_LEGACY_KERAS and imports the adapter as the suite does; one that found
+        # another Keras generation would judge other optimizers than the suite drew.
+        theirs = {r["versions"]["generation"] for r in self.ready}
+        if theirs != {a.GENERATION}:
+            self._broken(f"{self.kind.name} workers run {sorted(theirs)}, the suite {a.GENERATION}")
 
     def _gather(self, seconds: float, doing: str) -> list[Any]:
         deadline = time.monotonic() + seconds

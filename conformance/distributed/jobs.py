@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import re
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import keras
 import numpy as np
 
 from conformance.adapters import current as adapter
 from conformance.checks import drive, equivalence
+from conformance.checks.pairing import COUNTERS
 from conformance.core import tolerance
 from conformance.core.compare import Comparison
-from conformance.core.errors import ClaimFailed
+from conformance.core.errors import ClaimFailed, Unsupported
 from conformance.inputs.catalogue import Setup
 from conformance.inputs.options import Options
 
@@ -27,8 +28,9 @@ MODES = {False: "eager steps", True: "compiled steps"}
 
 
 def setup_of(job: dict[str, Any]) -> Setup:
-    """The optimizer the suite drew, rebuilt from its reproducer code."""
-    ns: dict[str, Any] = {"keras": keras, "np": np}
+    """The optimizer the suite drew, rebuilt from its reproducer code, in which `keras` is the
+    adapter's module (tf.keras where the worker, like the suite, runs Keras 2)."""
+    ns: dict[str, Any] = {"keras": adapter().keras_module, "np": np}
     if job["imports"]:
         exec(job["imports"], ns)  # noqa: S102 - the suite's own reproducer imports
     code = job["code"]
@@ -46,6 +48,10 @@ def _short(message: str, limit: int = 1500) -> str:
     reproducer shows the code), and without object addresses, so that it reads the same each run."""
     message = re.sub(r"\x1b\[[0-9;]*m", "", message)  # Keras's bold markup
     message = re.sub(r" at 0x[0-9a-f]+", "", message)
+    # TensorFlow's per-process counters (a resource's, a traced function's) count what ran before, and
+    # where the variable was created names this machine's files.
+    message = re.sub(r"(resource \S+?)/\d+ (\(defined @ [^)]*\) )?", r"\1 ", message)
+    message = re.sub(r"(\[Op:\S+?)_\d+\]", r"\1]", message)
     kept = []
     for line in message.splitlines():
         bare = line.strip()
@@ -60,18 +66,26 @@ def _short(message: str, limit: int = 1500) -> str:
     return text if len(text) <= limit else text[: limit // 2] + "\n...\n" + text[-limit // 2 :]
 
 
-def _per_replica(group: Any, opt: Any, vars_: list) -> list[tuple[str, list[np.ndarray]]]:
-    """Every model and optimizer variable's value on each replica this process holds."""
-    named = [(f"weight v{i}", v) for i, v in enumerate(vars_)] + [
-        (getattr(v, "path", v.name), v) for v in opt.variables
-    ]
-    return [(name, group.local(var)) for name, var in named]
+Held = list[tuple[str, list[tuple[str, np.ndarray]]]]  # (variable, [(how it was read, value)])
 
 
-def _agree(cmp: Comparison, t: int, values: list[tuple[str, list[np.ndarray]]]) -> None:
+def _per_replica(group: Any, opt: Any, vars_: list, reads: bool = False) -> Held:
+    """Every model and optimizer variable's value on each replica this process holds; `reads`: the
+    optimizer's variables read every way a user reads one (`group.reads`) as well."""
+    weights = [(f"weight v{i}", v) for i, v in enumerate(vars_)]
+    state = [(getattr(v, "path", v.name), v) for v in adapter().optimizer_variables(opt)]
+    out: Held = [(name, [(f"replica {r}", x) for r, x in enumerate(group.local(var))]) for name, var in weights]
+    if not reads:
+        return out + [(name, [(f"replica {r}", x) for r, x in enumerate(group.local(var))]) for name, var in state]
+    return out + list(zip([name for name, _ in state], group.reads([var for _, var in state])))
+
+
+def _agree(cmp: Comparison, t: int, values: Held) -> None:
+    """Every value of a variable, however read on whichever replica, equals its first, bit for bit."""
     for name, held in values:
-        for r, x in enumerate(held[1:], 1):
-            cmp.equal(f"step {t + 1} {name} on replica {r}", x, held[0])
+        first, x0 = held[0]
+        for how, x in held[1:]:
+            cmp.equal(f"step {t + 1} {name}: {how} (vs {first})", x, x0)
 
 
 def summed(replica_grads: list) -> list[list[np.ndarray]]:
@@ -85,8 +99,8 @@ def _fresh(group: Any, setup: Setup, job: dict[str, Any]) -> tuple[Any, list]:
         with a.keras_call(f"constructing {setup.code} under {group.describe}"):
             opt = setup.build()
         vars_ = a.variables(job["weights"], job["dtype"])
-        if job["built"]:
-            a.build(opt, vars_)
+        if job["built"]:  # build(), or the legacy family's slot creation (it has no build())
+            a.create_state(opt, vars_)
     return opt, vars_
 
 
@@ -126,17 +140,17 @@ def replicas(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
     same collectives, so none may stop early on what it alone observed.
     """
     group = groups.group(job["n"])
-    setup, dtype, compiled = setup_of(job), job["dtype"], job["compiled"]
+    setup, dtype, compiled, reads = setup_of(job), job["dtype"], job["compiled"], job.get("reads", False)
     opt, vars_ = _fresh(group, setup, job)
     ran = [
-        (before, after, _per_replica(group, opt, vars_))
+        (before, after, _per_replica(group, opt, vars_, reads))
         for _, before, after in _steps(group, opt, vars_, job, compiled)
     ]
     totals = summed(job["replica_grads"])
     like_one = _like_one_device(groups.one(), compiled)
     where = f"{group.describe}, {MODES[compiled]}, {'built' if job['built'] else 'unbuilt'} optimizer"
     for t, (before, after, held) in enumerate(ran):
-        agree = Comparison(dtype, ("this replica", "replica 0"))
+        agree = Comparison(dtype, ("this", "the first"))
         _agree(agree, t, held)
         cmp = Comparison(dtype, ("replicated", "one device"))
         exp = equivalence.Expected(
@@ -145,6 +159,8 @@ def replicas(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
         got = equivalence.check_step(cmp, t, after, exp, dtype)
         if after.iterations != got.iterations:
             cmp.differ(f"step {t + 1} iterations (replicated vs one device)", after.iterations, got.iterations)
+        if reads:  # the counters too (check_step leaves them to the iteration count above)
+            _counters_equal(cmp, t, after, got)
         problems = []
         if cmp.failed:
             problems.append(
@@ -159,18 +175,31 @@ def replicas(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
     return {"devices": group.devices, "finals": [*last.weights, *[sv.value for sv in last.state]]}
 
 
+def _counters_equal(cmp: Comparison, t: int, after: drive.Snapshot, got: drive.Snapshot) -> None:
+    """The iteration counter and learning-rate variable, bit for bit (one step moves them alike)."""
+    # In order: a wrapper (LossScaleOptimizer) has its own counters before its inner optimizer's.
+    mine = [sv for sv in after.state if sv.name in COUNTERS]
+    theirs = [sv for sv in got.state if sv.name in COUNTERS]
+    if [sv.name for sv in mine] != [sv.name for sv in theirs]:
+        cmp.differ(f"step {t + 1} counters", [sv.path for sv in mine], [sv.path for sv in theirs])
+        return
+    for sv, other in zip(mine, theirs):
+        cmp.equal(f"step {t + 1} {sv.path}", sv.value, other.value)
+
+
 def manual(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
     """The caller's all-reduce plus apply_gradients without aggregation equals the automatic path."""
     a = adapter()
     group = groups.group(job["n"])
     setup = setup_of(job)
-    flags = a.unaggregated_flags(setup.build())
+    with a.keras_call(f"constructing {setup.code}"):  # a constructor's refusal is a finding, not a harness error
+        flags = a.unaggregated_flags(setup.build())
     runs = {}
     for by_hand in (False, True):
         opt, vars_ = _fresh(group, setup, job)
 
         def apply(grads: list, opt: Any = opt, vars_: list = vars_) -> None:
-            opt.apply_gradients(zip(group.all_reduce(grads), vars_), **flags)
+            opt.apply_gradients(zip(a.unscaled(opt, group.all_reduce(grads)), vars_), **flags)
 
         runs[by_hand] = [after for _, _, after in _steps(group, opt, vars_, job, False, apply if by_hand else None)]
     cmp = Comparison(job["dtype"], ("all-reduced by the caller", "aggregated by apply_gradients"))
@@ -190,59 +219,101 @@ def manual(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
     return {"devices": group.devices}
 
 
-def _fit_once(scope: Callable, setup: Setup, job: dict[str, Any], rows: slice = slice(None)) -> tuple[list, list, int]:
-    """model.fit on the job's batch (its rows in the order `rows` takes them) within `scope`:
-    the model weights, the optimizer state and its iterations."""
+@dataclass
+class Fitted:
+    """What one model.fit left: the model weights, the optimizer state (adapter StateVars) and its
+    iterations; where asked for, every optimizer variable read each way a user reads one."""
+
+    weights: list[np.ndarray]
+    state: list[Any]
+    iterations: int
+    reads: Held = field(default_factory=list)
+
+    def values(self) -> list[np.ndarray]:
+        return self.weights + [sv.value for sv in self.state]
+
+
+def _fit_once(
+    scope: Callable, setup: Setup, job: dict[str, Any], rows: slice = slice(None), reads_in: Any = None
+) -> Fitted:
+    """model.fit on the job's batch (its rows in the order `rows` takes them) within `scope`,
+    compiled with jit_compile=True where the job says so; `reads_in`: the group whose every way
+    of reading (Group.reads) the optimizer's variables are read in afterwards."""
     a = adapter()
+    xla = job.get("jit_compile", False)
     with scope():
         with a.keras_call(f"constructing {setup.code}"):
             opt = setup.build()
-        model = a.dense_model(job["kernel"], job["bias"], job["dtype"], opt)
+        model = a.dense_model(job["kernel"], job["bias"], job["dtype"], opt, jit_compile=xla)
+        if xla and not getattr(model, "jit_compile", True):
+            # Keras warns and compiles without XLA where a layer cannot: nothing would be claimed about XLA.
+            raise Unsupported("model.compile(jit_compile=True) turned XLA off for the model (model.jit_compile False)")
         a.fit(model, job["x"][rows], job["y"][rows], job["epochs"], batch_size=len(job["x"]))
-    return a.model_weights(model), a.state(opt), a.iterations(opt)
+        fitted = Fitted(a.model_weights(model), a.state(opt), a.iterations(opt))
+    if reads_in is not None:
+        fitted.reads = list(zip([sv.path for sv in fitted.state], reads_in.reads(a.optimizer_variables(opt))))
+    return fitted
 
 
-def _spread(one: tuple, other: tuple) -> list[np.ndarray]:
-    """|one - other| for the weights and every state variable, in _fit_once's order."""
-    return [
-        np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))
-        for x, y in zip(one[0] + [sv.value for sv in one[1]], other[0] + [sv.value for sv in other[1]])
-    ]
+def _spread(one: Fitted, other: Fitted) -> list[np.ndarray]:
+    """|one - other| for the weights and every state variable, in Fitted.values' order."""
+    return [np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64)) for x, y in zip(one.values(), other.values())]
+
+
+def _compare_fits(fitted: Fitted, one: Fitted, job: dict[str, Any], slack: list | None) -> Comparison:
+    """The replicated fit against the one-device fit, allowed the dtype's bound plus `slack` (per
+    array, Fitted.values' order; none: nothing on top)."""
+    slack = slack or [0.0] * len(one.values())
+    cmp = Comparison(job["dtype"], ("replicated fit", "one-device fit"), steps=job["epochs"])
+    for i, (w, w1, w0) in enumerate(zip(fitted.weights, one.weights, (job["kernel"], job["bias"]))):
+        cmp.close(f"model weight {i}", w, w1, w0, slack[i])
+    if [sv.name for sv in fitted.state] != [sv.name for sv in one.state]:
+        cmp.differ("optimizer variables", [sv.name for sv in fitted.state], [sv.name for sv in one.state])
+    else:
+        for sv, sv1, extra in zip(fitted.state, one.state, slack[len(one.weights) :]):
+            cmp.close(sv.name, sv.value, sv1.value, np.zeros_like(sv1.value), extra)
+    if fitted.iterations != one.iterations:
+        cmp.differ("iterations", fitted.iterations, one.iterations)
+    return cmp
 
 
 def fit(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
-    """model.fit on the global batch, replicated, equals model.fit on one device.
+    """model.fit on the global batch, replicated, equals model.fit on one device (both compiled
+    with jit_compile=True where the job says so); with `reads`, every read of every optimizer
+    variable afterwards equals the one the comparison used.
 
     The replicas' gradients are float32 sums over their rows, added up across replicas: the same
     sum as on one device in another order. How much the fit moves with that order is measured on
     one device with the rows reversed, and INPUT_ROUNDINGS times that is allowed on top of the
-    dtype's bound, as the teacher-forced claims allow their inputs' rounding."""
+    dtype's bound, as the teacher-forced claims allow their inputs' rounding (measured only where
+    the fits differ by more than the dtype's bound: a third fit is the costliest part)."""
     group = groups.group(job["n"])
-    setup, dtype = setup_of(job), job["dtype"]
-    weights, state, its = _fit_once(group.scope, setup, job)
+    setup = setup_of(job)
+    try:
+        fitted = _fit_once(group.scope, setup, job, reads_in=group if job.get("reads") else None)
+    except ClaimFailed as e:  # Keras refused the replicated fit: the finding, without TensorFlow's stack
+        raise _failed(_short(str(e)), compiled=True, steps=job["epochs"]) from None
     one = _fit_once(nullcontext, setup, job)
-    order = [
-        s * tolerance.INPUT_ROUNDINGS for s in _spread(one, _fit_once(nullcontext, setup, job, slice(None, None, -1)))
-    ]
-    weights1, state1, its1 = one
-    cmp = Comparison(dtype, ("replicated fit", "one-device fit"), steps=job["epochs"])
-    for i, (w, w1, w0) in enumerate(zip(weights, weights1, (job["kernel"], job["bias"]))):
-        cmp.close(f"model weight {i}", w, w1, w0, order[i])
-    if [sv.name for sv in state] != [sv.name for sv in state1]:
-        cmp.differ("optimizer variables", [sv.name for sv in state], [sv.name for sv in state1])
-    else:
-        for sv, sv1, slack in zip(state, state1, order[len(weights1) :]):
-            cmp.close(sv.name, sv.value, sv1.value, np.zeros_like(sv1.value), slack)
-    if its != its1:
-        cmp.differ("iterations", its, its1)
+    cmp = _compare_fits(fitted, one, job, None)
     if cmp.failed:
-        raise _failed(
+        reordered = _fit_once(nullcontext, setup, job, slice(None, None, -1))
+        cmp = _compare_fits(fitted, one, job, [s * tolerance.INPUT_ROUNDINGS for s in _spread(one, reordered)])
+    agree = Comparison(job["dtype"], ("this", "the first"))
+    _agree(agree, job["epochs"] - 1, fitted.reads)
+    problems = []
+    if cmp.failed:
+        problems.append(
             f"model.fit under {group.describe} differs from model.fit on one device, same global batch of "
             f"{len(job['x'])} ({cmp.summary()}; allowed: the dtype's bound plus {tolerance.INPUT_ROUNDINGS}x "
-            f"how far one-device fit moves when its rows are reversed):\n{cmp.report()}",
-            compiled=True,
-            steps=job["epochs"],
+            f"how far one-device fit moves when its rows are reversed):\n{cmp.report()}"
         )
+    if agree.failed:
+        problems.append(
+            f"after model.fit under {group.describe}, replicas hold different values (or a way of reading "
+            f"returns another):\n{agree.report()}"
+        )
+    if problems:
+        raise _failed("\n".join(problems), compiled=True, steps=job["epochs"])
     return {"devices": group.devices}
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from conformance.adapters import current as adapter
 from conformance.checks.reproducer import array_code
 
 _TF_DEVICES = [
@@ -36,16 +37,20 @@ def _grads(replica_grads: list) -> list[str]:
     return lines + ["]"]
 
 
+# The scripts speak the installed generation's dialect (the adapter's REPRO): Keras 3, or tf.keras 2,
+# whose header also makes `tf.keras` Keras 2 where tf-keras is installed.
+
+
 def _header(job: dict[str, Any]) -> list[str]:
-    return ["import keras", "import numpy as np", *([job["imports"]] if job["imports"] else [])]
+    return [*adapter().REPRO.header.splitlines(), *([job["imports"]] if job["imports"] else [])]
 
 
 def _variables(job: dict[str, Any], indent: str = "    ") -> list[str]:
-    dt = job["dtype"]
+    d, dt = adapter().REPRO, job["dtype"]
     return [
         f"{indent}variables = [",
         *[
-            f"{indent}    keras.Variable({array_code(w)}, dtype={dt!r}, name='v{i}'),"
+            f"{indent}    {d.variable.format(value=array_code(w), dtype=dt, name=f'v{i}')},"
             for i, w in enumerate(job["weights"])
         ],
         f"{indent}]",
@@ -53,36 +58,43 @@ def _variables(job: dict[str, Any], indent: str = "    ") -> list[str]:
 
 
 def _one_device(job: dict[str, Any]) -> list[str]:
+    d = adapter().REPRO
     return [
         "",
         "# The claim: the same as one device given the sum of the replica gradients.",
         "with jax.default_device(jax.devices('cpu')[0]):"
         if job.get("mechanism") == "data_parallel"
         else "with tf.device('/CPU:0'):",
-        f"    one = {job['code']}",
+        f"    opt = {job['code']}  # the same optimizer, on one device",
         *_variables(job, "    "),
         "    for by_replica in replica_gradients:",
-        "        scale = float(keras.ops.convert_to_numpy(one.scale_loss(1.0)))",
+        f"        scale = {d.scale}",
         "        total = [sum(r[i] for r in by_replica) * scale for i in range(len(variables))]",
-        "        one.apply_gradients(zip([keras.ops.convert_to_tensor(g, dtype=v.dtype) "
-        "for g, v in zip(total, variables)], variables))",
-        "    for v in variables + one.variables:",
-        "        print('one device', v.path, keras.ops.convert_to_numpy(v))",
+        f"        grads = [{d.tensor.format(x='g', dtype='v.dtype')} for g, v in zip(total, variables)]",
+        f"        opt.apply_gradients(zip({d.unscale.format(grads='grads')}, variables))",
+        f"    for v in variables + {d.variables}:",
+        f"        print('one device', {d.name.format(v='v')}, {d.numpy.format(x='v')})",
     ]
+
+
+# Every optimizer variable read in each replica's context (the PerReplica strategy.run returns).
+_RUN_READS = (
+    "print('read inside strategy.run', [[x.numpy() for x in strategy.experimental_local_results(r)] "
+    "for r in strategy.run(lambda: [tf.identity(tf.convert_to_tensor(v)) for v in opt.variables])])"
+)
 
 
 def tf_steps(
     job: dict[str, Any], mechanism: str, compiled: bool, steps: int, manual: dict[str, bool] | None = None
 ) -> str:
-    """apply_gradients inside strategy.run, each replica given its own gradients."""
-    n = job["n"]
-    apply = "opt.apply_gradients(zip(grads, variables))"
+    """apply_gradients inside strategy.run, each replica given its own gradients (the job's
+    `reads`: every optimizer variable also read inside strategy.run)."""
+    n, d = job["n"], adapter().REPRO
+    apply = f"opt.apply_gradients(zip({d.unscale.format(grads='grads')}, variables))"
     if manual:
         flags = ", ".join(f"{k}={v}" for k, v in manual.items())
-        apply = (
-            "opt.apply_gradients(zip(tf.distribute.get_replica_context().all_reduce('sum', grads), variables), "
-            f"{flags})"
-        )
+        summed = d.unscale.format(grads="tf.distribute.get_replica_context().all_reduce('sum', grads)")
+        apply = f"opt.apply_gradients(zip({summed}, variables), {flags})"
     lines = [
         *[line.format(n=n) for line in _TF_DEVICES],
         *_header(job),
@@ -91,7 +103,7 @@ def tf_steps(
         "with strategy.scope():",
         f"    opt = {job['code']}",
         *_variables(job),
-        *(["    opt.build(variables)"] if job["built"] else []),
+        *([f"    {d.build}"] if job["built"] else []),
         "",
         "def step(stacked):  # row r of each array is replica r's gradient",
         "    def replica(stacked):",
@@ -103,11 +115,13 @@ def tf_steps(
         *(["step = tf.function(step)", ""] if compiled else []),
         *_grads(job["replica_grads"][:steps]),
         "for by_replica in replica_gradients:",
-        "    scale = float(keras.ops.convert_to_numpy(opt.scale_loss(1.0)))  # gradients of opt.scale_loss(loss)",
+        f"    scale = {d.scale}  # gradients of the optimizer's scaled loss",
         "    step([tf.constant(np.stack([r[i] for r in by_replica]) * scale, dtype=v.dtype) "
         "for i, v in enumerate(variables)])",
-        "for v in variables + opt.variables:",
-        "    print(v.path, [x.numpy() for x in strategy.experimental_local_results(v.value)])",
+        f"for v in variables + {d.variables}:",
+        f"    print({d.name.format(v='v')}, [x.numpy() for x in strategy.experimental_local_results("
+        f"{d.backing.format(v='v')})])",
+        *([_RUN_READS] if job.get("reads") else []),
     ]
     return "\n".join(lines + ([] if manual else _one_device({**job, "replica_grads": job["replica_grads"][:steps]})))
 
@@ -159,6 +173,7 @@ def jax_steps(job: dict[str, Any], compiled: bool, steps: int) -> str:
 def fit(job: dict[str, Any], mechanism: str) -> str:
     """model.fit on one global batch, under the mechanism and on one device."""
     arr = lambda x: f"np.array({np.asarray(x, np.float64).tolist()!r}, dtype='float32')"  # noqa: E731
+    d = adapter().REPRO
     n, (n_in, n_out) = job["n"], np.shape(job["kernel"])
     if mechanism == "data_parallel":
         head = [
@@ -175,7 +190,8 @@ def fit(job: dict[str, Any], mechanism: str) -> str:
             *[line.format(n=n) for line in _TF_DEVICES],
             *_header(job),
             "",
-            f"scope = tf.distribute.MirroredStrategy([f'/CPU:{{i}}' for i in range({n})]).scope",
+            f"strategy = tf.distribute.MirroredStrategy([f'/CPU:{{i}}' for i in range({n})])",
+            "scope = strategy.scope",
         ]
     return "\n".join(
         head
@@ -187,9 +203,20 @@ def fit(job: dict[str, Any], mechanism: str) -> str:
             f"        opt = {job['code']}",
             f"        m = keras.Sequential([keras.Input(({n_in},)), keras.layers.Dense({n_out})])",
             f"        m.layers[-1].kernel.assign({arr(job['kernel'])}); m.layers[-1].bias.assign({arr(job['bias'])})",
-            "        m.compile(optimizer=opt, loss='mse')",
+            f"        m.compile(optimizer=opt, loss='mse'{', jit_compile=True' if job.get('jit_compile') else ''})",
             f"        m.fit({arr(job['x'])}, {arr(job['y'])}, epochs={job['epochs']}, batch_size={len(job['x'])}, "
             "shuffle=False, verbose=0)",
-            "    print(name, [keras.ops.convert_to_numpy(v) for v in m.trainable_variables])",
+            f"    print(name, [{d.numpy.format(x='v')} for v in m.trainable_variables])",
+            f"    print(name, {{{d.name.format(v='v')}: {d.numpy.format(x='v')} for v in {d.variables}}})",
+            *(
+                [
+                    "    if where is scope:",
+                    "        print('copies', [[x.numpy() for x in strategy.experimental_local_results("
+                    f"{d.backing.format(v='v')})] for v in {d.variables}])",
+                    f"        {_RUN_READS}",
+                ]
+                if job.get("reads")
+                else []
+            ),
         ]
     )

@@ -31,7 +31,9 @@ class Group:
 
         a = current()
         s = self.strategy
-        apply = apply or (lambda grads: opt.apply_gradients(zip(grads, vars_)))
+        # The gradients of the scaled loss, as a training step hands them over (Keras 2's
+        # LossScaleOptimizer wants them through get_unscaled_gradients first).
+        apply = apply or (lambda grads: opt.apply_gradients(zip(a.unscaled(opt, grads), vars_)))
 
         def run(stacked: list) -> None:
             def replica(stacked: list) -> None:
@@ -62,8 +64,49 @@ class Group:
 
     def local(self, var: Any) -> list[np.ndarray]:
         """The variable's value on each replica this process holds."""
-        inner = getattr(var, "value", var)
+        # A Keras 3 variable holds a tf.Variable in `value`; a tf.keras 2 one is the tf.Variable (whose
+        # `value` is a method).
+        inner = var if isinstance(var, tf.Variable) else var.value
         return [np.asarray(x.numpy()) for x in self.strategy.experimental_local_results(inner)]
+
+    def reads(self, vars_: list) -> list[list[tuple[str, np.ndarray]]]:
+        """Each variable's value read every way a user reads one, as (how, value): whole, outside the
+        strategy's scope and inside it (cross-replica context), each replica's local copy, and each
+        replica's own read inside strategy.run. A variable's synchronization and aggregation decide
+        what a whole read returns (a sum of the copies, one replica's copy), so each way is read."""
+        from conformance.adapters import current  # here: this module is imported before TensorFlow initialises
+
+        # The generation's own read (keras.ops.convert_to_numpy on Keras 3; tf.keras 2 has no keras.ops).
+        a = current()
+        read = a.REPRO.numpy.format(x="v")
+
+        def whole(where: str) -> list[list[tuple[str, np.ndarray]]]:
+            return [
+                [
+                    (f"{read} {where}", a.values([v])[0]),
+                    (f"v.numpy() {where}", np.asarray(v.numpy())),
+                ]
+                for v in vars_
+            ]
+
+        outside = whole("outside strategy.scope()")
+        with self.strategy.scope():
+            inside = whole("in strategy.scope()")
+        # One strategy.run for every variable: each replica's reads come back as one PerReplica each.
+        ran = self.strategy.run(lambda: [tf.identity(tf.convert_to_tensor(v)) for v in vars_])
+        out = []
+        for var, mine, theirs, replicated in zip(vars_, outside, inside, ran):
+            copies = self.local(var)
+            run = [np.asarray(x.numpy()) for x in self.strategy.experimental_local_results(replicated)]
+            out.append(
+                [
+                    *mine,
+                    *theirs,
+                    *[(f"replica {r}'s copy (strategy.experimental_local_results)", x) for r, x in enumerate(copies)],
+                    *[(f"replica {r}'s read inside strategy.run", x) for r, x in enumerate(run)],
+                ]
+            )
+        return out
 
 
 class Mirrored:

@@ -27,7 +27,10 @@ SPEC_FIELD = "optax"
 NO_DECAY = "optax.{} has no weight decay argument"
 ADAM_BETAS = {"beta_1": "b1", "beta_2": "b2", "epsilon": "eps"}
 # Where epsilon sits differs between libraries; with epsilon 0 on both sides that difference vanishes.
-NO_EPSILON = (Probe({"epsilon": 0.0}),)
+# Keras 2's legacy optimizers make epsilon 0 into 1e-7: for them a negligible epsilon does the same
+# (torch_optim.NEGLIGIBLE_EPSILON).
+NEGLIGIBLE_EPSILON = Probe({"epsilon": 1e-300})
+NO_EPSILON = (Probe({"epsilon": 0.0}), NEGLIGIBLE_EPSILON)
 
 
 def available() -> bool:

@@ -28,8 +28,12 @@ SPEC_FIELD = "torch"
 L2_ONLY = (None, "torch's weight_decay here is L2 on the gradient, Keras's is decoupled: not drawn")
 ADAM_BETAS = {"beta_1": "betas[0]", "beta_2": "betas[1]", "epsilon": "eps"}
 # Where epsilon sits differs between libraries (inside or outside a square root or a max, before
-# or after bias correction); with epsilon 0 on both sides that difference vanishes.
-NO_EPSILON = (Probe({"epsilon": 0.0}),)
+# or after bias correction); with epsilon 0 on both sides that difference vanishes. Keras 2's
+# legacy optimizers cannot take epsilon 0 (`epsilon or backend.epsilon()` makes it 1e-7): for
+# them a negligible epsilon (held exactly in float64), beside which any second moment that does
+# not underflow is large, does the same.
+NEGLIGIBLE_EPSILON = Probe({"epsilon": 1e-300})
+NO_EPSILON = (Probe({"epsilon": 0.0}), NEGLIGIBLE_EPSILON)
 # ...and with weight decay 0 too: isolates a difference in how the decoupled decay is computed.
 NO_EPSILON_NO_DECAY = (*NO_EPSILON, Probe({"epsilon": 0.0, "weight_decay": 0.0}))
 
@@ -50,14 +54,23 @@ def run(
     """The weights after each step of `torch.optim.<ctor>(params, **kwargs)`, in float64 on the CPU."""
     import torch
 
-    params = [torch.tensor(np.asarray(w, np.float64), dtype=torch.float64, requires_grad=True) for w in weights]
-    opt = constructor(ctor)(params, **kwargs)
-    out = []
-    for step in grads:
-        for p, g in zip(params, step):
-            p.grad = torch.tensor(np.asarray(g, np.float64), dtype=torch.float64)
-        opt.step()
-        out.append([p.detach().numpy().copy() for p in params])
+    # torch.optim keeps some scalar state in the default dtype, not the parameters' (NAdam's
+    # mu_product, the step counts: torch.optim.optimizer._get_scalar_dtype), so float64
+    # parameters alone leave NAdam's momentum-schedule product in float32 (1.8e-8 relative at
+    # step 1); the default dtype is float64 while it runs.
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        params = [torch.tensor(np.asarray(w, np.float64), dtype=torch.float64, requires_grad=True) for w in weights]
+        opt = constructor(ctor)(params, **kwargs)
+        out = []
+        for step in grads:
+            for p, g in zip(params, step):
+                p.grad = torch.tensor(np.asarray(g, np.float64), dtype=torch.float64)
+            opt.step()
+            out.append([p.detach().numpy().copy() for p in params])
+    finally:
+        torch.set_default_dtype(previous)
     return out
 
 
@@ -70,6 +83,7 @@ def code(call: str, weights: Sequence[str]) -> str:
         [
             "import torch",
             "",
+            "torch.set_default_dtype(torch.float64)  # torch.optim's scalar state (NAdam's mu_product) in float64",
             f"params = [{params}]",
             f"independent = {ctor}(params, {args}",
             "for grads in gradients:",

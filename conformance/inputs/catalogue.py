@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import numbers
 import re
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -191,6 +192,12 @@ def _base_options(config: dict[str, Any], cls: type) -> Options:
     )
 
 
+def _is_number(value: Any) -> bool:
+    """A constant learning rate in a config: tf.keras 2 gives a numpy float32 (np.float32(0.01)),
+    Keras 3 a Python float; a schedule is a dict or an object."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def own_defaults(make: Callable[[], Any], rule: Any) -> tuple[dict[str, Any], Options, LearningRate]:
     """The hyperparameters, base options and learning rate the optimizer gives itself, read from the
     configuration of an instance constructed with no arguments (not from a table)."""
@@ -205,7 +212,7 @@ def own_defaults(make: Callable[[], Any], rule: Any) -> tuple[dict[str, Any], Op
     }
     opts = _base_options(config, type(instance))
     lr = config.get("learning_rate")
-    if not isinstance(lr, (int, float)):
+    if not _is_number(lr):
         raise Unsupported(f"{name}() has a learning rate the suite cannot read as a number ({lr!r})")
     # Keras keeps the rate in a float32 variable: its shortest decimal, as a user writes it (0.01).
     return hp, opts, LearningRate("constant", {"value": float(str(np.float32(lr)))})
@@ -307,23 +314,24 @@ def loss_scaled(setup: Setup, own: dict[str, Any]) -> Setup:
     with a.keras_call(f"constructing {setup.code}"):
         if a.is_loss_scale(setup.build()):
             return setup.vary(own=own)
-    if not hasattr(a.keras_module.optimizers, "LossScaleOptimizer"):
-        raise Unsupported(f"no keras.optimizers.LossScaleOptimizer in Keras {a.versions()['keras']} ({a.GENERATION})")
-    return _scaled(
-        a.keras_module.optimizers.LossScaleOptimizer, "keras.optimizers.LossScaleOptimizer", setup.spec, setup, own
-    )
+    if a.LOSS_SCALE_OPTIMIZER is None:
+        raise Unsupported(f"no {a.LOSS_SCALE_CODE} in Keras {a.versions()['keras']} ({a.GENERATION})")
+    return _scaled(a.LOSS_SCALE_OPTIMIZER, a.LOSS_SCALE_CODE, setup.spec, setup, own)
 
 
 def wrapper_spec(cls: type, inner: list[Spec], name: str | None = None) -> Spec:
     """LossScaleOptimizer or MultiOptimizer (or a subclass) around any of the `inner` specs."""
-    keras = adapter().keras_module
+    a = adapter()
+    keras = a.keras_module
     name = name or cls.__name__
     inner_setups = st.one_of(*[s.setups for s in inner])
-    ctor = f"keras.optimizers.{name}" if name in WRAPPERS else cls.__name__
+    scaling = a.LOSS_SCALE_OPTIMIZER is not None and issubclass(cls, a.LOSS_SCALE_OPTIMIZER)
+    # Keras 2's is tf.keras.mixed_precision.LossScaleOptimizer: the adapter says how code names it.
+    ctor = (a.LOSS_SCALE_CODE if scaling else f"keras.optimizers.{name}") if name in WRAPPERS else cls.__name__
     # Its defaults: the wrapper's own, around the first inner optimizer's (SGD()'s) defaults.
     first = next((s for s in inner if s.name == WRAPPER_INNER[0]), inner[0] if inner else None)
 
-    if issubclass(cls, keras.optimizers.LossScaleOptimizer):
+    if scaling:
 
         def draw(s: Setup, scale_exp: int, growth: int) -> Setup:
             return _scaled(cls, ctor, name, s, {"initial_scale": 2.0**scale_exp, "dynamic_growth_steps": growth})
@@ -358,10 +366,19 @@ def wrapper_spec(cls: type, inner: list[Spec], name: str | None = None) -> Spec:
 
 
 def fixed_spec(
-    name: str, cls: type, parent: str, hp: dict[str, Any], opts: Options, lr: LearningRate, imports: str = ""
+    name: str,
+    cls: type,
+    parent: str,
+    hp: dict[str, Any],
+    opts: Options,
+    lr: LearningRate,
+    imports: str = "",
+    ctor: str | None = None,
 ) -> Spec:
-    """A spec with one fixed configuration (inputs are still drawn): for the suite's own tests."""
-    ctor = f"keras.optimizers.{cls.__name__}" if cls.__module__.startswith("keras") else cls.__name__
+    """A spec with one fixed configuration (inputs are still drawn): for the suite's own tests.
+    `ctor`: how code names the class (by default `keras.optimizers.<Name>` for a Keras 3 class, else
+    its name; tf.keras 2's classes live in tf_keras, and its legacy family in keras.optimizers.legacy)."""
+    ctor = ctor or (f"keras.optimizers.{cls.__name__}" if cls.__module__.startswith("keras") else cls.__name__)
     record = registry.record(parent)
     setup = _setup(name, cls, ctor, record.reference if record else None, imports, hp, opts, lr)
     return Spec(name, "user", st.just(setup), parent=parent, cls=cls, record=record)
@@ -597,8 +614,8 @@ def _factory_spec(path: str, factory: Callable, attr: str, imports: str, sample:
     hp = {k: config[k] for k in (getattr(rule, "DEFAULTS", None) or {}) if k in config}
     opts = _base_options(config, type(sample))
     lr_value = config.get("learning_rate")
-    lr = LearningRate("constant", {"value": float(lr_value) if isinstance(lr_value, (int, float)) else 0.001})
-    if not isinstance(lr_value, (int, float)):
+    lr = LearningRate("constant", {"value": float(lr_value) if _is_number(lr_value) else 0.001})
+    if not _is_number(lr_value):
         rule = None  # a schedule we cannot see into: no reference
     setup = Setup(path, hp, opts, lr, rule, factory, f"{attr}()", imports)
     return Spec(path, "user", st.just(setup), parent=parent, record=record, parents=parents)

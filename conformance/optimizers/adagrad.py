@@ -29,6 +29,8 @@ SPEC = OptimizerSpec(
         "adagrad",
         {"learning_rate": "learning_rate", "initial_accumulator_value": "initial_accumulator_value", "epsilon": "eps"},
         adjust={"weight_decay": (None, optax_impl.NO_DECAY.format("adagrad"))},
+        # Keras 2's legacy Adagrad adds epsilon outside the square root (ResourceApplyAdagradV2)
+        probes=optax_impl.NO_EPSILON,
     ),
     family="accumulator",
     numpy_step=numpy_steps.Adagrad,

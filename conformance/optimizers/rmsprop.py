@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from conformance.benchmarks import numpy_steps
 from conformance.independent import optax_impl, torch_optim
-from conformance.independent.mapping import Target
+from conformance.independent.mapping import Probe, Target
 from conformance.inputs.arguments import DECAY, FLAG, NONNEG
 from conformance.inputs.hyperparameters import beta, epsilon, momentum
 from conformance.inputs.spec import OptimizerSpec
@@ -22,7 +22,16 @@ SPEC = OptimizerSpec(
         {"learning_rate": "lr", "rho": "alpha", "momentum": "momentum", "epsilon": "eps", "centered": "centered"},
         adjust={"weight_decay": torch_optim.L2_ONLY},
         library_only={"weight_decay": 0.0},
-        probes=torch_optim.NO_EPSILON,
+        # Keras adds epsilon inside the square root, torch outside: with epsilon=1e-300 and
+        # eps=1e-150 the two are the same where the (centred) second moment is 0 (centered=True
+        # with rho=0 makes it exactly 0) and negligible elsewhere; Keras 2's legacy RMSprop
+        # cannot take epsilon=0. The third isolates the centred variance, which torch computes
+        # with a fused multiply-add (square_avg - grad_avg * grad_avg, the product unrounded).
+        probes=(
+            Probe({"epsilon": 0.0}),
+            Probe({"epsilon": 1e-300}, {"eps": 1e-150}),
+            Probe({"epsilon": 1e-300, "centered": False}, {"eps": 1e-150}),
+        ),
     ),
     # eps_in_sqrt=True (optax's default) and no bias correction: optax's documented defaults.
     optax=Target(
@@ -36,6 +45,9 @@ SPEC = OptimizerSpec(
         },
         adjust={"weight_decay": (None, optax_impl.NO_DECAY.format("rmsprop"))},
         library_only={"initial_scale": 0.0, "eps_in_sqrt": True, "bias_correction": False, "nesterov": False},
+        # Keras 2's legacy RMSprop without momentum adds epsilon outside the square root (its
+        # fused kernels, with momentum, inside): optax's other placement
+        probes=(Probe(library={"eps_in_sqrt": False}),),
     ),
     family="accumulator",
     numpy_step=numpy_steps.RMSprop,

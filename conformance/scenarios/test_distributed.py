@@ -66,6 +66,9 @@ REPLICAS = {
     "data_parallel": st.integers(2, MAX_REPLICAS),
     "multi_worker": st.just(2),
 }
+# What distributed.mirrored.state_replicated draws: no base option, or use_ema (its averages are state)
+# without ema_overwrite_frequency, whose overwrite cannot run in model.fit under a strategy.
+STATE_OPTIONS = st.one_of(ONE["plain"], ONE["ema"].map(lambda o: replace(o, ema_overwrite_frequency=None)))
 # Shared by every claim below; its examples are cheap once the worker runs, but each starts a strategy.
 COSTLY = profiles.costly(5)
 
@@ -90,16 +93,33 @@ def _clip_size(option: str, grads: list) -> float:
 
 
 def _draw_job(
-    data: Any, spec: Any, option: str | None, replicas: st.SearchStrategy[int], built: bool, compiled: bool = False
+    data: Any,
+    spec: Any,
+    option: str | Callable[[st.DrawFn, Any], Any] | None,
+    replicas: st.SearchStrategy[int],
+    built: bool,
+    compiled: bool = False,
+    max_steps: int = 4,
 ) -> tuple[Any, dict]:
-    if option in CLIPPING:  # the threshold is drawn below, relative to the replicas' gradients
+    """A replicas job of up to `max_steps` steps; `option` names the base option drawn (OPTION_TEXT),
+    or re-makes the drawn setup."""
+    if callable(option):
+        configure = option
+    elif option in CLIPPING:  # the threshold is drawn below, relative to the replicas' gradients
         configure = lambda draw, s: s.vary(opts=Options())  # noqa: E731
     elif option in ONE:
         configure = lambda draw, s: s.vary(opts=draw(ONE[option], label=option))  # noqa: E731
     else:
         configure = None
     case = data.draw(
-        cases(spec, FLOAT32, min_steps=3 if option == "gradient_accumulation" else 1, configure=configure), label="case"
+        cases(
+            spec,
+            FLOAT32,
+            min_steps=3 if option == "gradient_accumulation" else 1,
+            max_steps=max_steps,
+            configure=configure,
+        ),
+        label="case",
     )
     n = data.draw(replicas, label="replicas")
     # Clipping the sum and summing clipped gradients agree where one replica's gradient is negligible.
@@ -136,8 +156,8 @@ def ask(kind: str, job: dict[str, Any], reproducer: Callable[[dict], str]) -> li
     Processes of one cluster must also end with the same bits."""
     a = adapter()
     if not a.DISTRIBUTED_WORKERS:
-        # The workers rebuild the optimizer from Keras 3 reproducer code (conformance/distributed/jobs.py).
-        raise Unsupported(f"the distributed workers drive Keras 3 only; this environment runs {a.GENERATION}")
+        # The workers rebuild the optimizer from the generation's reproducer code (conformance/distributed/jobs.py).
+        raise Unsupported(f"the distributed workers cannot drive {a.GENERATION}")
     h = host.host(kind)
     answers = h.request(job)
     # Every worker's devices and versions, also on a failure; narrowed to the job's devices below.
@@ -242,6 +262,25 @@ def global_batch(draw: st.DrawFn, n: int) -> dict[str, Any]:
     }
 
 
+def _fit_job(data: Any, setup: Any, n: int, **extra: Any) -> dict[str, Any]:
+    """A fit job: `setup`'s optimizer trained on a drawn global batch of `n` replicas' rows."""
+    return {
+        "job": "fit",
+        "spec": setup.spec,
+        "code": setup.code,
+        "imports": setup.imports,
+        "dtype": "float32",
+        "n": n,
+        **data.draw(global_batch(n), label="data"),
+        **extra,
+    }
+
+
+def _fit_setup(data: Any, spec: Any) -> Any:
+    # No base option: each has its own claim above; fit claims are about fit's loss scaling.
+    return data.draw(cases(spec, FLOAT32, max_steps=1, configure=lambda draw, s: s.vary(opts=Options())), label="case")
+
+
 def _fit_claim(kind: str):
     where, _, source, _ = MECHANISMS[kind]
 
@@ -255,20 +294,7 @@ def _fit_claim(kind: str):
     @profiles.costly(5)  # two compiled fits per example
     @given(data=st.data())
     def test(spec, data):
-        # No base option: each has its own claim above; this one is about fit's loss scaling.
-        case = data.draw(
-            cases(spec, FLOAT32, max_steps=1, configure=lambda draw, s: s.vary(opts=Options())), label="case"
-        )
-        n = data.draw(st.integers(2, MAX_REPLICAS), label="replicas")
-        job = {
-            "job": "fit",
-            "spec": case.setup.spec,
-            "code": case.setup.code,
-            "imports": case.setup.imports,
-            "dtype": "float32",
-            "n": n,
-            **data.draw(global_batch(n), label="data"),
-        }
+        job = _fit_job(data, _fit_setup(data, spec).setup, data.draw(REPLICAS[kind], label="replicas"))
         ask(kind, job, lambda ctx: scripts.fit(job, kind))
 
     test.__name__ = f"test_{kind}_fit"
@@ -277,3 +303,55 @@ def _fit_claim(kind: str):
 
 test_mirrored_fit = _fit_claim("mirrored")
 test_data_parallel_fit = _fit_claim("data_parallel")
+
+AGGREGATION = (
+    "github.com/keras-team/keras/issues/20568 and /issues/20601 (Keras 3.7 propagated each variable's "
+    "aggregation to tf.Variable, and MirroredStrategy training turned to NaN), /pull/20703 (the fix: optimizer "
+    "variables back to aggregation 'none', counters 'only_first_replica'), /issues/21061 (NaNs under "
+    "MirroredStrategy in Keras 3)"
+)
+
+
+@claim(
+    "distributed.mirrored.state_replicated",
+    f"Under {MECHANISMS['mirrored'][0]}, after each step (apply_gradients in strategy.run called eagerly, "
+    "from a built optimizer; and after model.fit, which runs its steps in a tf.function), every optimizer "
+    "variable (slots, the EMA averages of use_ema, iterations, the learning rate, a LossScaleOptimizer's scale "
+    "and step counter) reads "
+    "the same however a user reads it: keras.ops.convert_to_numpy(v) and v.numpy() outside and inside "
+    "strategy.scope(), each replica's copy (strategy.experimental_local_results) and each replica's read inside "
+    "strategy.run; and that value is finite and equals the one-device value (the single-device step given the "
+    "summed gradients; model.fit on one device): a variable's aggregation never makes a read a sum over "
+    "replicas, one replica's copy, or NaN. (Gradient accumulators are distributed.mirrored.gradient_accumulation"
+    ".*'s, whose replicas' copies already disagree; ema_overwrite_frequency cannot run in model.fit under a "
+    "strategy, distributed.mirrored.ema.compiled.)",
+    f"{SUMS}; GitHub issues: {AGGREGATION}",
+)
+@COSTLY
+@given(data=st.data())
+def test_mirrored_state_replicated(spec, data):
+    # Eager steps, two at most: model.fit below runs them in a tf.function, and each step is judged.
+    configure = lambda draw, s: s.vary(opts=draw(STATE_OPTIONS, label="options"))  # noqa: E731
+    case, job = _draw_job(data, spec, configure, REPLICAS["mirrored"], True, max_steps=2)
+    job = {**job, "reads": True}
+    ask("mirrored", {**job, "job": "replicas"}, _script("mirrored", job))
+    fitted = _fit_job(data, case.setup, job["n"], reads=True)
+    ask("mirrored", fitted, lambda ctx: scripts.fit(fitted, "mirrored"))
+
+
+@claim(
+    "distributed.mirrored.jit_compile",
+    f"model.fit with model.compile(jit_compile=True) under {MECHANISMS['mirrored'][0]}, on a global batch split "
+    "across the replicas, leaves the same model weights, optimizer variables and iteration count as the same "
+    "fit (also jit_compile=True) on one device, as distributed.mirrored.fit defines the same; where Keras "
+    "refuses, the verdict says what it raised.",
+    "Keras docs: Model.compile's jit_compile ('Whether to use XLA compilation when compiling a model'); GitHub: "
+    "github.com/keras-team/keras/issues/18145 (jit_compile=True does not work with MirroredStrategy), "
+    "/issues/19005 ([Tensorflow] jit_compile failed with tf.distribute)",
+)
+@profiles.costly(5)  # two compiled fits per example
+@given(data=st.data())
+def test_mirrored_jit_compile(spec, data):
+    n = data.draw(REPLICAS["mirrored"], label="replicas")
+    job = _fit_job(data, _fit_setup(data, spec).setup, n, jit_compile=True)
+    ask("mirrored", job, lambda ctx: scripts.fit(job, "mirrored"))
