@@ -53,3 +53,27 @@ def test_equal_is_bitwise_and_nan_aware():
     assert not cmp.failed
     cmp.equal("diff", np.array([1.0], np.float32), np.array([np.nextafter(np.float32(1), np.float32(2))]))
     assert cmp.failed
+
+
+def test_the_sensitivity_of_a_decay_rate_near_one_is_finite():
+    """A decay rate rounded to float16 (0.999 -> 0.99902) moved up by the input perturbation crosses 1,
+    where a bias correction sqrt(1 - beta ** t) is NaN: the allowed error must stay a number (moved
+    down instead), or every element it guards is judged against NaN."""
+    from dataclasses import dataclass
+
+    from conformance.checks.trajectory import _sensitivity
+    from conformance.reference.core import State
+
+    @dataclass
+    class Opts:
+        clipnorm: float | None = None
+
+    def step(hp, opts, weights, grads, state):
+        correction = np.sqrt(1.0 - hp["beta_2"])
+        return [w - 0.001 * g / correction for w, g in zip(weights, grads)], state
+
+    beta_2 = float(np.float16(0.999))
+    assert beta_2 * (1 + tolerance.input_perturbation("float16")) > 1.0  # the premise: up crosses 1
+    inputs = ([np.array([1.0, -1.0])], [np.array([0.5, 0.25])], State([{}]))
+    slack = _sensitivity(step, inputs, {"beta_2": beta_2}, Opts(), "float16", {})
+    assert np.all(np.isfinite(slack[("weight", 0)])) and np.all(slack[("weight", 0)] > 0)

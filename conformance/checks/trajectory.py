@@ -64,16 +64,30 @@ def _sensitivity(
     weights, grads, state = inputs
     base = _entries(*step(hp, opts, *inputs), mapping)
     spread = {k: np.zeros_like(v) for k, v in base.items()}
-    up = 1 + tolerance.input_perturbation(dtype)
-    variants = [({**hp, k: v * up}, opts, *inputs) for k, v in hp.items() if type(v) is float and not k.startswith("_")]
-    variants += [(hp, replace(opts, **{k: v * up}), *inputs) for k, v in vars(opts).items() if type(v) is float]
-    variants += [
-        (hp, opts, [w * up for w in weights], grads, state),
-        (hp, opts, weights, [g * up for g in grads], state),
+    # Each variant moves one input by the factor f.
+    variants: list[Callable[[float], tuple]] = [
+        lambda f, k=k, v=v: ({**hp, k: v * f}, opts, *inputs)
+        for k, v in hp.items()
+        if type(v) is float and not k.startswith("_")
     ]
-    variants += [(hp, opts, weights, grads, _scaled(state, slot, up)) for slot in {k for s in state.slots for k in s}]
-    for args in variants:
-        moved = _entries(*step(*args), mapping)
+    variants += [
+        lambda f, k=k, v=v: (hp, replace(opts, **{k: v * f}), *inputs)
+        for k, v in vars(opts).items()
+        if type(v) is float
+    ]
+    variants += [
+        lambda f: (hp, opts, [w * f for w in weights], grads, state),
+        lambda f: (hp, opts, weights, [g * f for g in grads], state),
+    ]
+    slots = {k for s in state.slots for k in s}
+    variants += [lambda f, slot=slot: (hp, opts, weights, grads, _scaled(state, slot, f)) for slot in slots]
+    delta = tolerance.input_perturbation(dtype)
+    for variant in variants:
+        moved = _entries(*step(*variant(1 + delta)), mapping)
+        if any(np.any(~np.isfinite(moved[k]) & np.isfinite(base[k])) for k in spread):
+            # Moved up, the input left the formula's domain (a decay rate just below 1 crossing it:
+            # sqrt(1 - beta_2 ** t) of a negative is NaN, and so would be the allowed error): move it down.
+            moved = _entries(*step(*variant(1 - delta)), mapping)
         for k in spread:
             spread[k] = spread[k] + np.abs(moved[k] - base[k])
     return spread
