@@ -121,6 +121,23 @@ def test_no_run_leaves_the_reproducer_alone(tmp_path):
     assert "KNOWN-OUTPUT" not in text and REPRODUCER.strip() in text
 
 
+def test_a_bug_found_only_on_keras_2_is_filed_at_tf_keras(tmp_path):
+    """Keras 2 is maintained in keras-team/tf-keras: a draft whose findings are all from Keras 2 runs
+    points there; one also found on Keras 3 points at keras-team/keras."""
+    keras2 = write(tmp_path / "keras2-tfkeras.jsonl", [
+        info("2.21.0", "tensorflow", format_version=2, environment="keras2-tfkeras", generation="keras2"),
+        rec2("SGD", CLAIM, conds(defaults="pass", gradient_accumulation_steps=bug())),
+    ])
+    out = tmp_path / "drafts"
+    assert upstream.main([str(keras2), "-o", str(out), "--no-run"]) == 0
+    [draft] = drafts(out)
+    assert "file it at https://github.com/keras-team/tf-keras/issues/new" in draft.read_text()
+    both = tmp_path / "both"
+    assert upstream.main([str(keras2), str(results(tmp_path)), "-o", str(both), "--no-run"]) == 0
+    [draft] = drafts(both)
+    assert "file it at https://github.com/keras-team/keras/issues/new" in draft.read_text()
+
+
 def test_entries_that_share_a_title_share_a_draft_and_an_untitled_one_takes_its_first_sentence(tmp_path, monkeypatch):
     first = "First cause. More."
     monkeypatch.setattr(upstream, "titles", lambda: {first: "One bug", "Second view. More.": "One bug"})

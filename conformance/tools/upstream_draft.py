@@ -28,6 +28,14 @@ LIBRARIES = {"tensorflow": "TensorFlow", "tf_keras": "tf-keras", "jax": "JAX", "
 BACKEND_LIBRARIES = {"tensorflow": ("tensorflow",), "jax": ("jax", "jaxlib"), "torch": ("torch",),
                      "openvino": ("openvino",)}
 NEW_ISSUE = "https://github.com/keras-team/keras/issues/new"
+# Keras 2 (tf.keras) is maintained in its own repository since Keras 3.
+NEW_ISSUE_KERAS2 = "https://github.com/keras-team/tf-keras/issues/new"
+
+
+def tracker(findings: list[Finding]) -> str:
+    """Where to file: tf-keras's tracker where every finding comes from a Keras 2 run, else Keras's."""
+    keras2 = findings and all(f.run.info.get("generation") == "keras2" for f in findings)
+    return NEW_ISSUE_KERAS2 if keras2 else NEW_ISSUE
 
 
 @dataclass
@@ -259,7 +267,7 @@ def markdown(draft: Draft, ran: Ran | None, keras: str | None, documented: list[
         f"# {draft.title}",
         "",
         f"<!-- Draft written by `keras-conformance upstream` from keras-optimizer-conformance results; nothing "
-        f"was posted. Review it, then file it at {NEW_ISSUE} -->",
+        f"was posted. Review it, then file it at {tracker(draft.findings)} -->",
         "",
         described[0][0],
         "",
