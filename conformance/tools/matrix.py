@@ -43,6 +43,7 @@ class Env:
     default: bool = False  # the README's stack: every version as constraints.txt pins it
     pr: bool = False  # pull requests run it; the nightly run covers every environment
     tf_keras: bool = False  # Keras 2 through the tf-keras package (TF_USE_LEGACY_KERAS=1)
+    jax: str = ""  # a bound on jax where that Keras needs an older one ("<0.6"), else the newest that installs
 
     @property
     def generation(self) -> int:
@@ -73,7 +74,8 @@ ENVS: tuple[Env, ...] = (
     Env("keras35-tf217", "2.17.1", "3.5.0", "tensorflow", ALL,
         "the first Keras with distributed gradients summed and gradient accumulation fixed"),
     Env("keras39-tf219", "2.19.1", "3.9.0", "tensorflow", ALL,
-        "the first Keras with LossScaleOptimizer.iterations as measured now"),
+        "the first Keras with LossScaleOptimizer.iterations as measured now; jax before 0.6, as Keras 3.9's JAX "
+        "trainer calls jax.spmd_mode, which JAX 0.10 no longer has", jax="<0.6"),
 )
 
 
@@ -109,7 +111,7 @@ def requirements(env: Env, root: Path = ROOT) -> list[str]:
     out = [f"tensorflow-cpu=={env.tensorflow}"] if env.tensorflow else []
     out.append(f"tf-keras=={env.keras}" if env.tf_keras else f"keras=={env.keras}")
     torch = pins((root / "constraints.txt").read_text())["torch"]
-    spelled = {"jax": "jax[cpu]", "optax": "optax", "torch": f"torch=={torch.split('+')[0]}+cpu"}
+    spelled = {"jax": f"jax[cpu]{env.jax}", "optax": "optax", "torch": f"torch=={torch.split('+')[0]}+cpu"}
     return out + [spelled[c] for c in env.companions]
 
 
