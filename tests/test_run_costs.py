@@ -1,11 +1,12 @@
 """What keeps a run's time and memory down: worker processes stopped when their module's tests are
-done, and the imports left out of garbage collections."""
+done, and what survives each collection left out of later ones."""
 
 from __future__ import annotations
 
 import gc
 import sys
 import types
+import weakref
 from pathlib import Path
 
 from conformance.harness import isolation, memory, plugin
@@ -39,12 +40,11 @@ def test_no_worker_module_no_stop(monkeypatch):
     assert "conformance.distributed.host" not in sys.modules
 
 
-def test_what_survives_the_first_clear_is_frozen_and_later_garbage_still_collected(monkeypatch):
+def test_what_survives_each_clear_is_frozen_and_later_garbage_still_collected(monkeypatch):
     cleared: list[int] = []
     fake = types.SimpleNamespace(keras_module=types.SimpleNamespace(
         backend=types.SimpleNamespace(clear_session=lambda: cleared.append(1))))
     monkeypatch.setattr("conformance.adapters.current", lambda: fake)
-    monkeypatch.setattr(memory, "_frozen", False)
     try:
         isolation._clear_session()
         frozen = gc.get_freeze_count()
@@ -55,10 +55,44 @@ def test_what_survives_the_first_clear_is_frozen_and_later_garbage_still_collect
 
         a, b = Cycle(), Cycle()
         a.other, b.other = b, a
+        gone = weakref.ref(a)
         del a, b
-        assert gc.collect() >= 2  # a cycle made after the freeze is still found
+        kept = [Cycle() for _ in range(100)]  # what a claim leaves behind (a cache)
         isolation._clear_session()
-        assert gc.get_freeze_count() == frozen  # frozen once per process
+        assert gc.get_freeze_count() >= frozen + 100  # survivors frozen, the cycle not among them
+        assert gone() is None  # collected before the freeze, not frozen with the survivors
+        c, d = Cycle(), Cycle()
+        c.other, d.other = d, c
+        del c, d
+        assert gc.collect() >= 2  # a cycle made after the freeze is still found
+        assert len(kept) == 100
+    finally:
+        gc.unfreeze()
+
+
+def test_growth_collects_the_frozen_objects_too(monkeypatch):
+    """A frozen object that later becomes a cycle of garbage is kept only until the process has
+    grown by TRIM_GROWTH: then the whole heap is collected."""
+    size = [0]
+    monkeypatch.setattr(memory, "resident", lambda: size[0])
+    monkeypatch.setattr(memory, "_trim", lambda: None)
+    monkeypatch.setattr(memory, "_trimmed_at", 0)
+
+    class Cycle:
+        pass
+
+    try:
+        a, b = Cycle(), Cycle()
+        a.other, b.other = b, a
+        gone = weakref.ref(a)
+        memory.release()  # the cycle is alive (a holds it): frozen with the survivors
+        del a, b
+        memory.release()  # no growth: frozen garbage is not looked at
+        assert gone() is not None
+        size[0] = memory.TRIM_GROWTH
+        memory.release()
+        assert gone() is None
+        assert memory._trimmed_at == memory.TRIM_GROWTH
     finally:
         gc.unfreeze()
 

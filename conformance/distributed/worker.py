@@ -83,6 +83,8 @@ def main(argv: list[str]) -> None:
     from conformance.adapters import current
     from conformance.distributed import jobs
 
+    gc.collect()
+    gc.freeze()  # the imports and the devices: out of every later collection
     wire.send(proto, {"ok": {"devices": group_of.devices, "versions": current().versions()}})
     while True:
         try:
