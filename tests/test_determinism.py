@@ -4,7 +4,8 @@ A slice of the suite (the lifecycle machine, zero-gradient, state round-trip and
 two optimizers that between them pass and deviate) runs twice in the default `dev` profile: with
 seed 1 in collection order, and with seed 2 in an order shuffled by --shuffle, each with its own
 empty example database (so the second run cannot replay the failures the first one found, as a
-run on another machine could not). Every (optimizer, claim) must get the same verdict.
+run on another machine could not). Every (optimizer, claim) must get the same verdict, and the
+`quick` profile, which runs the fixed examples alone, the verdicts of the first run.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ def verdicts(path: Path) -> dict[tuple[str, str], str]:
     return out
 
 
+def examples(path: Path) -> dict[tuple[str, str], int]:
+    """Each record's count of examples run."""
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    return {(r["optimizer"], r["claim"]): r.get("examples") or 0 for r in records if "verdict" in r}
+
+
 def differences(a: dict, b: dict) -> list[str]:
     return [
         f"{k[0]} / {k[1]}: {a.get(k, 'absent')} vs {b.get(k, 'absent')}"
@@ -53,8 +60,8 @@ def test_differences_name_each_disagreement():
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory) -> tuple[dict, dict]:
-    out = []
+def two_runs(tmp_path_factory) -> tuple[dict, dict, dict]:
+    out, first_examples = [], {}
     for seed, order in ((1, []), (2, ["--shuffle", "3"])):
         where = tmp_path_factory.mktemp(f"determinism{seed}")
         path = where / "results.jsonl"
@@ -68,14 +75,28 @@ def two_runs(tmp_path_factory) -> tuple[dict, dict]:
         )
         assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
         out.append(verdicts(path))
-    return out[0], out[1]
+        first_examples = first_examples or examples(path)
+    return out[0], out[1], first_examples
 
 
 def test_two_seeds_and_orders_give_the_same_verdicts(two_runs):
-    first, second = two_runs
+    first, second, _ = two_runs
     assert len(first) >= 20, first
     assert differences(first, second) == []
     assert {"pass", "deviation"} <= {v.split()[0] for v in first.values()}  # the slice covers both outcomes
+
+
+def test_quick_profile_gives_the_dev_verdicts_from_the_fixed_examples_alone(two_runs, tmp_path):
+    # an optimizer author's first look (`--hypothesis-profile quick`): every fixed condition and the
+    # record's verdict as the dev profile finds them, from the fixed examples alone (fewer examples
+    # in every claim that draws random ones under dev)
+    path = tmp_path / "results.jsonl"
+    done = run_suite(*SLICE, f"--results={path}", profile="quick")
+    assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
+    assert differences(two_runs[0], verdicts(path)) == []
+    quick, dev = examples(path), two_runs[2]
+    assert all(quick[k] <= dev[k] for k in dev), [(k, quick[k], dev[k]) for k in dev if quick[k] > dev[k]]
+    assert sum(quick.values()) < sum(dev.values()) * 0.8, (sum(quick.values()), sum(dev.values()))
 
 
 @pytest.mark.parametrize("profile, derandomized", [("dev", True), ("ci", True), ("thorough", False)])

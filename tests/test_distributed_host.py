@@ -1,6 +1,6 @@
 """The distributed claims' machinery: worker processes that hang or die become errors carrying
-their output (never a stuck run), a missing backend is `unsupported`, and the drawn replica
-gradients sum exactly in any order."""
+their output (never a stuck run), one grown too large is replaced, a missing backend is
+`unsupported`, and the drawn replica gradients sum exactly in any order."""
 
 import itertools
 
@@ -47,6 +47,21 @@ def test_a_dying_worker_is_an_error_with_its_exit_status(mirrored):
 def test_a_broken_harness_in_the_worker_is_an_error_with_its_traceback(mirrored):
     with pytest.raises(host.WorkerFailed, match="harness raised"):
         host.outcome(mirrored.request({**JOB, "code": "keras.optimizers.SGD()", "job": "no such job"})[0])
+
+
+def test_a_worker_grown_past_the_recycling_size_answers_then_a_fresh_one_takes_the_next_job(mirrored, monkeypatch):
+    from conformance.core.resident import resident
+
+    plain = {**JOB, "code": "keras.optimizers.SGD()"}
+    assert "ok" in mirrored.request(plain)[0]
+    first = mirrored.procs[0].popen.pid
+    monkeypatch.setattr(host, "RECYCLE_BYTES", resident(first) + 200 * 2**20)
+    assert "ok" in mirrored.request(plain)[0] and mirrored.procs[0].popen.pid == first  # not grown: kept
+    grow = "__import__('builtins').__dict__.setdefault('hog', b'x' * 300 * 2**20)"  # 300 MB, written
+    hog = {**JOB, "code": f"{grow} and keras.optimizers.SGD()"}
+    assert "ok" in mirrored.request(hog)[0]  # its answer stands
+    assert mirrored.procs == []  # stopped
+    assert "ok" in mirrored.request(plain)[0] and mirrored.procs[0].popen.pid != first
 
 
 def test_a_backend_that_is_not_installed_is_unsupported():

@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from conformance.adapters import common
 from conformance.adapters import current as adapter
 from conformance.checks import drive
 from conformance.checks.pairing import COUNTERS
@@ -52,6 +53,10 @@ class Expected:
     # the adapter's eager apply_gradients (a compiled step is compared with a compiled step); the
     # setup is the one the optimizer was built from (a variant, when sensitivity is measured).
     apply: Callable[[Setup, Any, list, list], None] | None = None
+    # Optimizers built for earlier steps, by (setup code, dtype, shapes), each given the next step's
+    # weights and state instead of building another (and, where `apply` compiles, tracing another
+    # step): one dict shared by the Expected of every step of a claim. None: a new one each step.
+    reuse: dict[tuple, tuple[Any, list, list]] | None = None
 
 
 def keyed(snap: drive.Snapshot) -> dict[tuple, np.ndarray]:
@@ -90,11 +95,7 @@ def step(
     """One step of a new `exp.setup` (or `setup`) optimizer on `exp.weights`, its state forced."""
     a = adapter()
     setup = setup or exp.setup
-    with a.keras_call(f"constructing {setup.code}"):
-        opt = setup.build()
-    vars_ = a.variables(exp.weights if weights is None else weights, dtype)
-    a.create_state(opt, vars_)
-    own = a.state(opt)
+    opt, vars_, own = _optimizer(exp, setup, exp.weights if weights is None else weights, dtype)
     values = forced_values(own, exp.start.state, exp.forced)
     if lr_factor != 1.0:
         values = [v * np.asarray(lr_factor, v.dtype) if sv.name == "learning_rate" else v for sv, v in zip(own, values)]
@@ -103,6 +104,28 @@ def step(
         return drive.run(opt, vars_, [exp.grads if grads is None else grads])[0]
     exp.apply(setup, opt, vars_, exp.grads if grads is None else grads)
     return drive.snapshot(opt, vars_)
+
+
+def _optimizer(exp: Expected, setup: Setup, weights: list, dtype: str) -> tuple[Any, list, list]:
+    """A `setup` optimizer built on variables holding `weights`, and its state as built (the values
+    `forced_values` falls back on): a new one, or the one `exp.reuse` keeps, its weights assigned,
+    where its variables are still the ones it was built with (a legacy optimizer may add some)."""
+    a = adapter()
+    key = (setup.code, dtype, tuple(np.shape(w) for w in weights))
+    kept = exp.reuse.get(key) if exp.reuse is not None else None
+    if kept is not None:
+        opt, vars_, built = kept
+        if [sv.path for sv in a.state(opt)] == [sv.path for sv in built]:
+            a.assign_weights(vars_, [common.in_dtype(w, dtype) for w in weights])
+            return kept
+    with a.keras_call(f"constructing {setup.code}"):
+        opt = setup.build()
+    vars_ = a.variables(weights, dtype)
+    a.create_state(opt, vars_)
+    made = (opt, vars_, a.state(opt))
+    if exp.reuse is not None:
+        exp.reuse[key] = made
+    return made
 
 
 def _sensitivity(exp: Expected, dtype: str, got: drive.Snapshot) -> dict[tuple, np.ndarray]:

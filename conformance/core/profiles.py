@@ -1,4 +1,4 @@
-"""Hypothesis settings profiles, registered in one place: dev (default), ci, thorough."""
+"""Hypothesis settings profiles, registered in one place: dev (default), ci, thorough, quick."""
 
 from __future__ import annotations
 
@@ -24,12 +24,17 @@ settings.register_profile(
     **_COMMON,
 )
 settings.register_profile("thorough", max_examples=200, **_COMMON)
+# An optimizer author's first look at one optimizer (`-k "MyOptimizer]"`): only the fixed examples
+# (conditions, anchors, corners), where the findings are; no random ones. max_examples as dev's, so
+# that each claim gets the corners and conditions it gets under dev.
+settings.register_profile("quick", max_examples=10, phases=[Phase.explicit], report_multiple_bugs=False,
+                          derandomize=True, database=None, **_COMMON)
 if settings._current_profile == "default":  # noqa: SLF001 - keep a profile already chosen (the self-tests')
     settings.load_profile("dev")
 
 # Shrinking replays a failing claim through Keras hundreds of times; bound it per failing claim
 # (successful shrinks, and seconds as a backstop). `thorough` keeps hypothesis's own limits.
-SHRINK_BUDGET = {"dev": (40, 8), "ci": (20, 2)}
+SHRINK_BUDGET = {"dev": (40, 8), "ci": (20, 2), "quick": (5, 1)}
 
 
 def limit_shrinking(profile: str, budget: int | None) -> None:
@@ -46,6 +51,11 @@ def without_local_constants() -> None:
     legacy.Nadam drew a learning-rate schedule in reset.same_arguments_recompile_fit run alone, and
     none after the other recompile claims)."""
     hypothesis_hooks.without_local_constants()
+
+
+def generates() -> bool:
+    """Whether the loaded profile draws random examples (`quick` runs the fixed ones only)."""
+    return Phase.generate in settings.default.phases
 
 
 def current() -> str:

@@ -22,11 +22,15 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Callable
 
 from conformance.core.errors import ClaimFailed, Unsupported
+from conformance.core.resident import resident
 from conformance.distributed import wire
 
 # Seconds a worker may take to import its backend and configure devices, and to run one job.
 START_S = 240
 JOB_S = 120
+# A worker's caches only grow (TensorFlow keeps what every traced step made): one past this, after a
+# job, is stopped and the next job starts a fresh one (5 s), so none passes 2.5 GB.
+RECYCLE_BYTES = 3 * 2**29
 OUTPUT_TAIL = 4000  # characters of a broken worker's output kept in the verdict
 
 
@@ -185,7 +189,10 @@ class Host:
                 wire.send(p.popen.stdin, job)
             except OSError:
                 self._broken(f"{self.kind.name} worker had gone before the job was sent")
-        return self._gather(JOB_S, f"running job {job.get('job')!r}")
+        answers = self._gather(JOB_S, f"running job {job.get('job')!r}")
+        if any(resident(p.popen.pid) > RECYCLE_BYTES for p in self.procs):
+            self.stop()
+        return answers
 
     def stop(self) -> None:
         for p in self.procs:

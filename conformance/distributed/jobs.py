@@ -123,11 +123,15 @@ def _steps(group: Any, opt: Any, vars_: list, job: dict[str, Any], compiled: boo
 
 def _like_one_device(one: Any, compiled: bool) -> Callable[[Setup, Any, list, list], None]:
     """The single-device step a replicated one must equal: the same call, compiled alike, with no
-    replication (TensorFlow's default strategy; JAX without a distribution)."""
+    replication (TensorFlow's default strategy; JAX without a distribution). One stepper per
+    optimizer (`Expected.reuse` keeps the optimizer across steps), so a compiled step is traced once."""
+    steppers: dict[int, tuple[Any, Callable]] = {}
 
     def apply(setup: Setup, opt: Any, vars_: list, grads: list) -> None:
         scale = adapter().loss_scale(opt)
-        one.stepper(opt, vars_, compiled)([[g * scale for g in grads]])
+        if id(opt) not in steppers:  # the optimizer is kept alongside, so its id is not reused
+            steppers[id(opt)] = (opt, one.stepper(opt, vars_, compiled))
+        steppers[id(opt)][1]([[g * scale for g in grads]])
 
     return apply
 
@@ -147,14 +151,15 @@ def replicas(groups: Any, job: dict[str, Any]) -> dict[str, Any]:
         for _, before, after in _steps(group, opt, vars_, job, compiled)
     ]
     totals = summed(job["replica_grads"])
-    like_one = _like_one_device(groups.one(), compiled)
+    like_one, reuse = _like_one_device(groups.one(), compiled), {}
     where = f"{group.describe}, {MODES[compiled]}, {'built' if job['built'] else 'unbuilt'} optimizer"
     for t, (before, after, held) in enumerate(ran):
         agree = Comparison(dtype, ("this", "the first"))
         _agree(agree, t, held)
         cmp = Comparison(dtype, ("replicated", "one device"))
         exp = equivalence.Expected(
-            setup, before.weights, totals[t], before, f"the sum of the {group.n} replica gradients", apply=like_one
+            setup, before.weights, totals[t], before, f"the sum of the {group.n} replica gradients", apply=like_one,
+            reuse=reuse,
         )
         got = equivalence.check_step(cmp, t, after, exp, dtype)
         if after.iterations != got.iterations:

@@ -13,7 +13,9 @@ objects included, and the C allocator is asked to hand freed pages back to the s
 process's resident size follows what it holds, not the most it ever held (a trim takes 20 to 60
 ms). Worker processes (conformance/distributed) collect only after a job that raised (a
 collection after each of their jobs made the mirrored claims half as slow again), freeze their
-imports once started, and never trim; they are stopped when their module's tests end.
+imports once started, and never trim; they are stopped when their module's tests end, and after a
+job that left one above RECYCLE_BYTES (conformance/distributed/host.py): the next job starts a
+fresh one.
 """
 
 from __future__ import annotations
@@ -21,19 +23,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
-import os
+
+from conformance.core.resident import resident
 
 TRIM_GROWTH = 256 * 2**20
 _trimmed_at = 0  # resident bytes after the last trim
-
-
-def resident() -> int:
-    """This process's resident bytes (0 where /proc is not there)."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 def _trim() -> None:

@@ -11,14 +11,13 @@ suite_wall uses the same Sampler around each run.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+from conformance.core.resident import resident
 
 
 def _children(pid: int) -> list[int]:
@@ -31,11 +30,6 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _rss(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
-    except (OSError, IndexError, ValueError):
-        return 0
 
 
 def kind(pid: int) -> str:
@@ -70,7 +64,7 @@ class Sampler(threading.Thread):
                 if pid in seen:
                     continue
                 seen.add(pid)
-                rss = _rss(pid)
+                rss = resident(pid)
                 if rss > self.peaks.get(pid, (0, ""))[0]:
                     self.peaks[pid] = (rss, kind(pid))
                 todo += _children(pid)
