@@ -1,4 +1,5 @@
-"""The option-claim driver: state forced by name, and a failure's reproducer that runs on its own."""
+"""The option-claim driver: state forced by name, an optimizer kept across steps stepping as a new
+one, and a failure's reproducer that runs on its own."""
 
 import os
 import subprocess
@@ -44,3 +45,35 @@ def test_a_caught_fault_prints_a_reproducer_that_runs(tmp_path):
     r = subprocess.run([sys.executable, "-c", repro], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "weights:" in r.stdout
+
+
+def _values(snap) -> list[np.ndarray]:
+    return [*snap.weights, *[sv.value for sv in snap.state]]
+
+
+def test_a_kept_optimizer_steps_as_a_new_one_would():
+    # Expected.reuse keeps one optimizer across a claim's steps (a compiled step traced once): given
+    # each step's weights and state, it must step exactly as a new optimizer, state the start leaves
+    # out included (back to its value as built, not the previous step's)
+    from dataclasses import replace
+
+    from conformance.checks import drive
+    from conformance.distributed.jobs import setup_of
+
+    setup = setup_of({"spec": "SGD", "code": "keras.optimizers.SGD(momentum=0.9)", "imports": ""})
+    opt = setup.build()
+    vs = a.variables([np.ones(2)], "float32")
+    a.build(opt, vs)
+    reuse: dict = {}
+
+    def step(weights: float, grads: float, start: drive.Snapshot, kept: dict | None) -> drive.Snapshot:
+        exp = equivalence.Expected(setup, [np.full(2, weights)], [np.full(2, grads)], start, "test", reuse=kept)
+        return equivalence.step(exp, "float32")
+
+    first = step(1.0, 0.5, drive.snapshot(opt, vs), reuse)
+    assert np.any(first.state[-1].value != 0)  # the momentum moved: the next steps start from it
+    for start in (first, replace(first, state=[sv for sv in first.state if sv.name != "v0_momentum"])):
+        kept, new = step(3.0, -1.0, start, reuse), step(3.0, -1.0, start, None)
+        for x, y in zip(_values(kept), _values(new)):
+            np.testing.assert_array_equal(x, y)
+    assert len(reuse) == 1
