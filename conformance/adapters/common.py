@@ -350,17 +350,26 @@ def layout_of(build: Callable, state: Callable, variables: Callable, opt: Any) -
 
 
 def tf_compiled_step(describe: str, xla: bool, tensors: Callable) -> Callable[[Any, list, list], None]:
-    """apply_gradients traced by tf.function (with XLA where `xla`), given `tensors(opt, grads, vars_)`."""
+    """apply_gradients traced by tf.function (with XLA where `xla`), given `tensors(opt, grads, vars_)`
+    as its arguments, as a training step receives them. One function per optimizer and variables:
+    an optimizer kept across steps (`Expected.reuse`) is traced and compiled once, not once per step
+    (TensorFlow keeps every XLA compilation for the process's life)."""
     import tensorflow as tf
+
+    traced: dict[tuple[int, ...], tuple[Any, list, Any]] = {}  # kept beside them, so the ids stay theirs
 
     def apply(opt: Any, vars_: list, grads: list) -> None:
         given = tensors(opt, grads, vars_)
+        key = (id(opt), *map(id, vars_))
+        if key not in traced:
 
-        def step() -> None:  # returns nothing: the legacy family's apply_gradients returns an Operation
-            opt.apply_gradients(zip(given, vars_))
+            # Returns nothing: the legacy family's apply_gradients returns an Operation.
+            def step(given: list) -> None:
+                opt.apply_gradients(zip(given, vars_))
 
+            traced[key] = (opt, vars_, tf.function(step, jit_compile=xla))
         with keras_call(f"optimizer.apply_gradients inside {describe}"):
-            tf.function(step, jit_compile=xla)()
+            traced[key][2](list(given))
 
     return apply
 

@@ -1,10 +1,11 @@
 """Eager versus compiled steps: the backend's compiled optimizer step (tf.function, with or
 without XLA, on TensorFlow; jax.jit of stateless_apply on JAX) does what the eager step does.
 
-Teacher-forced like the option claims (`conformance/checks/equivalence.py`): before each eager step, a
-new optimizer is given the eager one's weights and state and takes the same step compiled; both
-must agree within the dtype's tolerance (compilers may fuse operations and round differently,
-so not bit for bit), `iterations` included."""
+Teacher-forced like the option claims (`conformance/checks/equivalence.py`): before each eager step,
+an optimizer (one per example, compiled once) is given the eager one's weights and state and takes
+the same step compiled, its gradients passed in as a training step's are; both must agree within
+the dtype's tolerance (compilers may fuse operations and round differently, so not bit for bit),
+`iterations` included."""
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -41,10 +42,11 @@ def _claim(mode: str):
         step = adapter().compiled_apply(mode)  # Unsupported where the backend cannot compile so
         describe = adapter().compiled_modes()[mode]
         case = data.draw(cases(spec, FLOAT32), label="case")
+        kept: dict = {}  # one compiled optimizer for every step of the example: compiled once
 
         def plan(t, before, grads):
             return Expected(case.setup, before.weights, grads, before, f"the same step under {describe}",
-                            apply=lambda setup, *args: step(*args))
+                            apply=lambda setup, *args: step(*args), reuse=kept)
 
         equivalence.check(
             case,
