@@ -68,3 +68,26 @@ def test_scenarios_get_corners_and_the_state_machine_does_not():
     assert sorted(e.kwargs["data"].corner for e in examples) == list(range(corners.CORNERS))
     assert not hasattr(test_lifecycle.test_lifecycle, "hypothesis_explicit_examples")
     assert not _draws_data(test_lifecycle.test_lifecycle)
+
+
+def test_each_test_case_draws_its_corner_afresh_even_where_a_finished_case_had_the_same_address(monkeypatch):
+    # A filter that refuses corner 0's value (the upper end, 6.0) ends that case with its data
+    # frozen. A later case must not draw from it, even where its context took the freed one's
+    # address (simulated: every object given one id), as a claim's next spec once did on CI.
+    from hypothesis.errors import UnsatisfiedAssumption
+
+    from conformance.core import hypothesis_hooks as hooks
+
+    monkeypatch.setattr(corners, "id", lambda obj: 0, raising=False)
+    monkeypatch.setattr(hooks, "id", lambda obj: 0, raising=False)
+    refused = st.floats(1.25, 6.0).filter(lambda x: not x.is_integer())
+    shared = corners.CornerData(0)
+    drawn = []
+    for strategy in (refused, st.integers(0, 3), st.integers(0, 3)):
+        with hooks.build_context(hooks.new_data(), is_final=False, wrapped_test=None):
+            try:
+                drawn.append(shared.draw(strategy))
+            except UnsatisfiedAssumption:
+                drawn.append("refused")
+    assert drawn[0] == "refused"
+    assert drawn[1] == drawn[2] == draw_corner(st.integers(0, 3), 0), drawn

@@ -61,6 +61,16 @@ def build_context(data: ConjectureData, *, is_final: bool, wrapped_test: Callabl
     return BuildContext(data, is_final=is_final, wrapped_test=wrapped_test)
 
 
+def case_local(owner: object, make: Callable[[], Any]) -> Any:
+    """`make()`, made once per test case for `owner` and kept on the case's build context, so it
+    ends with the case: a finished case's value is never taken for a new one's, as a cache keyed by
+    the context's id() would be once a new context got a freed one's address."""
+    store = current_build_context().__dict__.setdefault("_conformance_case_local", {})
+    if owner not in store:
+        store[owner] = make()
+    return store[owner]
+
+
 def settings_of(test: Callable) -> settings | None:
     """The settings @given / @settings gave `test` (None where it has none)."""
     return getattr(test, "_hypothesis_internal_use_settings", None)

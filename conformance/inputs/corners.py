@@ -122,18 +122,15 @@ class CornerData:
     def __init__(self, corner: int, provider: type[PrimitiveProvider] = CornerProvider, **provider_kw: Any) -> None:
         self.corner = corner
         self._provider = (provider, provider_kw or {"corner": corner})
-        self._case: tuple[int, ConjectureData] | None = None
 
     def __repr__(self) -> str:
         return f"corner({self.corner})"
 
     def draw(self, strategy: SearchStrategy, label: Any = None) -> Any:
-        context = id(hooks.current_build_context())
-        if self._case is None or self._case[0] != context:  # a new test case: start the choices afresh
-            provider, kw = self._provider
-            self._case = (context, hooks.new_data(provider, **kw))
+        provider, kw = self._provider
+        case = hooks.case_local(self, lambda: hooks.new_data(provider, **kw))  # a new test case: choices afresh
         try:
-            value = self._case[1].draw(strategy)
+            value = case.draw(strategy)
         except hooks.StopTest:  # a filter refused every corner value: this corner does not exist here
             reject()
         note(f"Draw ({label}): {value!r}" if label else f"Draw: {value!r}")
