@@ -327,7 +327,14 @@ def step(group: Any, job: dict[str, Any]) -> dict[str, Any]:
     return {**equivalence.take_step(setup_of(job), job), "devices": group.devices}
 
 
-JOBS = {"replicas": replicas, "manual": manual, "fit": fit, "step": step}
+def call(group: Any, job: dict[str, Any]) -> dict[str, Any]:
+    """A function of the suite run here (`isolated.call`): its value."""
+    from conformance.distributed.isolated import function_named
+
+    return {"value": function_named(job["function"])(*job["args"]), "devices": group.devices}
+
+
+JOBS = {"replicas": replicas, "manual": manual, "fit": fit, "step": step, "call": call}
 
 
 def run(groups: Any, job: dict[str, Any]) -> Any:

@@ -6,20 +6,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.adapters import current as adapter
-from conformance.checks import drive
+from conformance.checks import drive, fits
 from conformance.checks.claims import SOURCES, claim
 from conformance.checks.reproducer import script
 from conformance.core import profiles
 from conformance.core.compare import Comparison
 from conformance.core.errors import ClaimFailed
+from conformance.distributed import isolated
 from conformance.inputs.learning_rates import configurable
 from conformance.inputs.strategies import FLOAT32, array, cases
 
 SOURCE = SOURCES["RESET"]
-WAYS = {
-    "from_config": lambda case, old: adapter().from_config(old),
-    "same_arguments": lambda case, old: case.setup.build(),
-}
+WAYS = {way: (lambda case, old, way=way: fits.REMAKE[way](case.setup, old)) for way in fits.REMAKE}
 HOW = {
     "from_config": "type(opt).from_config(opt.get_config())",
     "same_arguments": "calling the class again with the same arguments",
@@ -259,21 +257,9 @@ def _recompile_claim(way: str):
     def test(spec, data):
         case = data.draw(cases(spec, FLOAT32, max_steps=1, configure=configure), label="case")
         kernel, bias, batch, rounds = data.draw(fit_data(), label="data")
-        a = adapter()
-        old = drive.construct(case)
-        model = a.dense_model(kernel, bias, "float32", old)
-        a.fit(model, *rounds[0][:2], rounds[0][2], batch)
-        new = WAYS[way](case, old)
-        start = a.model_weights(model)
-        a.recompile(model, new)
-        a.fit(model, *rounds[1][:2], rounds[1][2], batch)
-        fresh_opt = case.setup.build()
-        fresh = a.dense_model(*start, "float32", fresh_opt)
-        a.fit(fresh, *rounds[1][:2], rounds[1][2], batch)
-        got, want = (
-            drive.Snapshot(a.model_weights(m), a.state(o), a.iterations(o))
-            for m, o in ((model, new), (fresh, fresh_opt))
-        )
+        job = {"spec": case.setup.spec, "code": case.setup.code, "imports": case.setup.imports}
+        # In a worker process: every fit traces functions that this process could never free.
+        got, want = isolated.call(fits.recompiled_and_fresh, job, way, kernel, bias, batch, rounds)
         cmp = Comparison("float32", ("recompiled with the re-made optimizer", "fresh model and optimizer"))
         drive.compare_runs(cmp, [got], [want])
         if got.iterations != want.iterations:
