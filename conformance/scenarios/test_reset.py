@@ -6,13 +6,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.adapters import current as adapter
-from conformance.checks import drive, fits
+from conformance.checks import drive
 from conformance.checks.claims import SOURCES, claim
 from conformance.checks.reproducer import script
 from conformance.core import profiles
 from conformance.core.compare import Comparison
 from conformance.core.errors import ClaimFailed
-from conformance.distributed import isolated
+from conformance.distributed import fits, isolated
 from conformance.inputs.learning_rates import configurable
 from conformance.inputs.strategies import FLOAT32, array, cases
 
