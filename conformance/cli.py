@@ -32,7 +32,7 @@ def run(argv: list[str]) -> int:
 
 
 def list_(argv: list[str]) -> int:
-    from conformance.inputs.catalogue import UsageError
+    from conformance.inputs.user_specs import UsageError
 
     parser = argparse.ArgumentParser(
         prog="keras-conformance list", description="the claims and the optimizers, without running them"

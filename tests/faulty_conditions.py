@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from keras import ops
 
-from conformance.inputs import catalogue
+from conformance.inputs import catalogue, user_specs
 from tests.faulty import ZeroSafeSGD
 
 
@@ -34,5 +34,5 @@ class ShrinksWithClipnormSGD(ZeroSafeSGD):
 def user(cls: type) -> catalogue.Spec:
     """`cls` as `--optimizer tests.faulty_conditions:Cls` gives it: a subclass of SGD, drawn and
     checked against SGD's reference, its defaults its own."""
-    return catalogue.user_spec(f"{cls.__module__}:{cls.__name__}")
+    return user_specs.user_spec(f"{cls.__module__}:{cls.__name__}")
 

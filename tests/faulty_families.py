@@ -17,8 +17,9 @@ from typing import Any, Iterator
 import keras
 from keras import ops
 
-from conformance.inputs.catalogue import user_spec, wrapper_spec
+from conformance.inputs.catalogue import wrapper_spec
 from conformance.inputs.options import Options
+from conformance.inputs.user_specs import user_spec
 from tests.faulty import Fault, LossyLoad, SkipsDecayOnZeroGradient, keras_base, loss_scaled, sgd, spec
 
 # Keeps Keras's epsilon inside the square root invisible in float32: the smallest drawn nonzero

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from conformance.checks import lifecycle, trajectory
 from conformance.core.errors import ClaimFailed
-from conformance.inputs import anchors, catalogue
+from conformance.inputs import anchors, catalogue, user_specs
 from conformance.inputs.strategies import FLOAT32, cases
 from tests.faulty import sgd
 
@@ -32,8 +32,8 @@ def _only_anchors(spec: catalogue.Spec) -> None:
 
 def test_anchors_alone_catch_an_epsilon_fault_and_pass_the_conforming_optimizer():
     with pytest.raises(ClaimFailed, match="Keras departs from the float64 reference"):
-        _only_anchors(catalogue.user_spec("tests.faulty_families:HalvedEpsilonAdam"))
-    _only_anchors(catalogue.user_spec("tests.faulty_families:DrawnAdam"))
+        _only_anchors(user_specs.user_spec("tests.faulty_families:HalvedEpsilonAdam"))
+    _only_anchors(user_specs.user_spec("tests.faulty_families:DrawnAdam"))
 
 
 def test_configurations_are_the_ends_of_each_range_and_the_same_every_time():

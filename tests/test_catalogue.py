@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from conformance.inputs import catalogue
-from conformance.inputs.catalogue import UsageError, builtin_specs, user_spec
+from conformance.inputs.catalogue import builtin_specs
+from conformance.inputs.user_specs import UsageError, user_spec
 from tests import faulty
 
 

@@ -11,7 +11,7 @@ from conformance.adapters import current
 from conformance.core import verdicts
 from conformance.core.errors import OptimizerRaised, UserCodeRaised
 from conformance.core.running import run_claim
-from conformance.inputs import catalogue
+from conformance.inputs import catalogue, user_specs
 from conformance.inputs.spec import OptimizerSpec, signature_defaults
 from conformance.records import expectations
 from conformance.scenarios import test_any_optimizer, test_reference, test_zero_grad
@@ -26,7 +26,7 @@ def judged(spec, test):
 
 
 def test_a_crash_in_the_users_update_step_is_their_failure_with_their_frames():
-    spec = catalogue.user_spec("tests.user_optimizers:CrashingSGD")
+    spec = user_specs.user_spec("tests.user_optimizers:CrashingSGD")
     record = judged(spec, test_zero_grad.test_weights_unchanged)
     assert record["verdict"] == "fail" and record["blame"] == "user"
     assert "the optimizer's own code raised RuntimeError in update_step" in record["message"]
@@ -43,9 +43,9 @@ def test_a_crash_inside_keras_is_still_keras():
 
 
 def test_an_unmodified_subclass_inherits_its_parents_deviations():
-    spec = catalogue.user_spec("tests.user_optimizers:MyAdam")
+    spec = user_specs.user_spec("tests.user_optimizers:MyAdam")
     assert spec.parents[0] == "Adam" and "Optimizer" in spec.parents
-    plain = judged(catalogue.user_spec("tests.user_optimizers:MyAdam"), test_reference.test_trajectory_float64)
+    plain = judged(user_specs.user_spec("tests.user_optimizers:MyAdam"), test_reference.test_trajectory_float64)
     builtin = judged({s.name: s for s in catalogue.builtin_specs()}["Adam"], test_reference.test_trajectory_float64)
     assert builtin["verdict"] == "deviation"
     assert plain["verdict"] == "deviation", plain["message"][:500]
@@ -53,23 +53,23 @@ def test_an_unmodified_subclass_inherits_its_parents_deviations():
 
 
 def test_a_factory_taking_keywords_is_constructed_like_a_class():
-    spec = catalogue.user_spec("tests.user_optimizers:make_adam")
+    spec = user_specs.user_spec("tests.user_optimizers:make_adam")
     assert spec.parent == "Adam" and spec.parents[0] == "Adam"
     varied = spec.default_setup().vary(lr=spec.default_setup().lr, extra={"clipnorm": 0.5}).build()
     assert isinstance(varied, keras.optimizers.Adam) and varied.clipnorm == 0.5
 
 
 def test_a_required_argument_is_a_usage_error_saying_what_to_give():
-    with pytest.raises(catalogue.UsageError, match="requires momentum_required.*factory.*OptimizerSpec"):
-        catalogue.user_spec("tests.user_optimizers:MissingArgSGD")
+    with pytest.raises(user_specs.UsageError, match="requires momentum_required.*factory.*OptimizerSpec"):
+        user_specs.user_spec("tests.user_optimizers:MissingArgSGD")
 
 
 def test_a_class_without_spec_is_checked_with_its_own_defaults_and_base_options():
-    spec = catalogue.user_spec("tests.user_optimizers:CrashingSGD")  # SGD's record: a built-in parent
+    spec = user_specs.user_spec("tests.user_optimizers:CrashingSGD")  # SGD's record: a built-in parent
     assert spec.default_setup().lr.value(0) == 0.01  # SGD's own default, read from an instance
     from momentum_sgd import MomentumSGD  # noqa: F401 - examples/momentum_sgd on the path (conftest)
 
-    bare = catalogue.user_spec("momentum_sgd:MomentumSGD")
+    bare = user_specs.user_spec("momentum_sgd:MomentumSGD")
     setup = bare.default_setup()
     assert setup.reference is None and setup.code == "MomentumSGD()" and setup.lr.value(0) == 0.01
     assert setup.vary(opts=setup.opts.__class__(clipnorm=0.5)).build().clipnorm == 0.5
@@ -83,16 +83,16 @@ def test_a_spec_gives_the_defaults_from_the_signature_and_its_own_claims():
     from momentum_sgd.spec import SPEC
 
     assert SPEC.defaults()["momentum"] == 0.9 and signature_defaults(SPEC.construct)["learning_rate"] == 0.01
-    spec = catalogue.spec_from_record("momentum_sgd.spec:SPEC")
+    spec = user_specs.spec_from_record("momentum_sgd.spec:SPEC")
     assert spec.name == "MomentumSGD" and spec.record is SPEC
     assert judged(spec, test_reference.test_trajectory)["verdict"] == "pass"
-    with pytest.raises(catalogue.UsageError, match="not a conformance.inputs.spec.OptimizerSpec"):
-        catalogue.spec_from_record("tests.user_optimizers:MyAdam")
+    with pytest.raises(user_specs.UsageError, match="not a conformance.inputs.spec.OptimizerSpec"):
+        user_specs.spec_from_record("tests.user_optimizers:MyAdam")
     assert OptimizerSpec("x").defaults() == {}
 
 
 def test_a_default_weight_decay_is_matched_though_the_code_does_not_name_it():
-    spec = catalogue.user_spec("tests.user_optimizers:DecayingSGD")
+    spec = user_specs.user_spec("tests.user_optimizers:DecayingSGD")
     assert spec.default_setup().code == "DecayingSGD()"
     record = judged(spec, test_zero_grad.test_weights_unchanged)
     assert record["conditions"]["defaults"]["verdict"] == "deviation", record["conditions"]["defaults"]["message"][:300]
@@ -100,19 +100,19 @@ def test_a_default_weight_decay_is_matched_though_the_code_does_not_name_it():
 
 
 def test_a_subclass_adding_an_argument_keeps_its_parents_deviations_but_not_its_reference():
-    spec = catalogue.user_spec("tests.user_optimizers:ScaledAdam")
+    spec = user_specs.user_spec("tests.user_optimizers:ScaledAdam")
     assert spec.default_setup().reference is None and spec.parents[0] == "Adam"
-    assert catalogue.user_spec("tests.user_optimizers:MyAdam").default_setup().reference is not None
+    assert user_specs.user_spec("tests.user_optimizers:MyAdam").default_setup().reference is not None
 
 
 def test_an_update_step_not_written_is_the_users_gap_not_a_keras_crash():
     record = judged(
-        catalogue.user_spec("tests.user_optimizers:NoUpdateOptimizer"), test_zero_grad.test_weights_unchanged
+        user_specs.user_spec("tests.user_optimizers:NoUpdateOptimizer"), test_zero_grad.test_weights_unchanged
     )
     assert record["verdict"] == "fail" and record["blame"] == "user"
     assert "does not implement update_step()" in record["message"]
 
 
 def test_a_base_class_requirement_hidden_by_the_signature_is_a_usage_error_too():
-    with pytest.raises(catalogue.UsageError, match="requires learning_rate"):
-        catalogue.user_spec("tests.user_optimizers:NoInitOptimizer")
+    with pytest.raises(user_specs.UsageError, match="requires learning_rate"):
+        user_specs.user_spec("tests.user_optimizers:NoInitOptimizer")

@@ -54,15 +54,15 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 class _State:
     def __init__(self, config: pytest.Config) -> None:
         from conformance.adapters import current
-        from conformance.inputs import catalogue
+        from conformance.inputs import catalogue, user_specs
 
         self.adapter = current()
         try:
-            self.specs = catalogue.builtin_specs() + catalogue.user_specs(config.getoption("optimizer"),
+            self.specs = catalogue.builtin_specs() + user_specs.user_specs(config.getoption("optimizer"),
                                                                           config.getoption("optimizer_spec"))
             self.deviations = expectations.load_all([Path(p) for p in config.getoption("expectations")],
                                                     builtin=not config.getoption("no_builtin_expectations"))
-        except (catalogue.UsageError, ValueError, OSError) as e:
+        except (user_specs.UsageError, ValueError, OSError) as e:
             raise pytest.UsageError(str(e)) from None
         versions = self.adapter.versions()
         self.keras, self.backend = versions["keras"], versions["backend"]

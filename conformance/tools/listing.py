@@ -43,7 +43,8 @@ def lines(what: str = "all", optimizer_paths: list[str] = (), spec_paths: list[s
         out.append(f"{len(found)} claims:")
         out += [f"  {c.id}\n      {c.text}\n      source: {c.source}" for c in found]
     if what in ("optimizers", "all"):
-        from conformance.inputs.catalogue import builtin_specs, user_specs
+        from conformance.inputs.catalogue import builtin_specs
+        from conformance.inputs.user_specs import user_specs
 
         specs = builtin_specs() + user_specs(list(optimizer_paths), list(spec_paths))
         out.append(f"{len(specs)} optimizers:")
