@@ -204,10 +204,18 @@ def test_overwrite_with_gradient(spec, data):
     # Finite gradients only: a non-finite step is skipped whole (loss_scale.skips_nonfinite).
     case = data.draw(cases(spec, FLOAT32, min_steps=2, max_steps=3, configure=_scaling), label="case")
     # Drawn as the variables left ordinary, so that the fixed conditions (which take the lower end
-    # of every draw) flag every variable: the step then has no ordinary update at all.
+    # of every draw) flag every variable: the step then has no ordinary update at all. There, the
+    # same steps also run with v0 left ordinary, as in a float8 layer (its kernel updated, its
+    # scales overwritten): both cases are checked whatever the draw.
     n = len(case.weights)
     ordinary = data.draw(st.sets(st.integers(0, n - 1), max_size=n - 1), label="not overwrite_with_gradient")
     flagged = [i for i in range(n) if i not in ordinary]
+    for arrangement in [flagged] + ([flagged[1:]] if len(flagged) == n > 1 else []):
+        _overwritten_steps(case, arrangement)
+
+
+def _overwritten_steps(case: Case, flagged: list[int]) -> None:
+    """The case's steps on a new optimizer, variables `flagged` marked overwrite_with_gradient."""
     a = adapter()
     opt = drive.construct(case)
     vars_ = a.variables(case.weights, case.dtype)
