@@ -40,6 +40,15 @@ class StallingSGD(keras.optimizers.SGD):
             self._iterations.assign_sub(1)
 
 
+class AllOrNothingOverwriteSGD(keras.optimizers.SGD):
+    """Overwrites a flagged variable with its gradient only when every variable is flagged: beside
+    ordinary variables (a float8 layer's kernel beside its scales) it takes an ordinary update."""
+
+    def _overwrite_variable_with_gradient(self, variable):
+        flagged = keras.optimizers.SGD._overwrite_variable_with_gradient
+        return flagged(self, variable) and all(flagged(self, v) for v in self._trainable_variables)
+
+
 class IdleApplyLossScaleOptimizer(keras.optimizers.LossScaleOptimizer):
     """apply(grads) without variables does nothing: no step, no loss-scale update."""
 
@@ -52,9 +61,13 @@ class IdleApplyLossScaleOptimizer(keras.optimizers.LossScaleOptimizer):
 def loss_scale_faults() -> list[Fault]:
     plain = loss_scaled(keras.optimizers.LossScaleOptimizer)
     stalling = wrapper_spec(keras.optimizers.LossScaleOptimizer, [sgd(StallingSGD)], name="StallingLossScaleOptimizer")
+    all_or_nothing = wrapper_spec(
+        keras.optimizers.LossScaleOptimizer, [sgd(AllOrNothingOverwriteSGD)], name="AllOrNothingLossScaleOptimizer"
+    )
     return [
         Fault("loss_scale.inner_scale_factor_once", loss_scaled(DoubleUnscaleLossScaleOptimizer), plain),
         Fault("loss_scale.overwrite_with_gradient", loss_scaled(OrdinaryOverwriteLossScaleOptimizer), plain),
         Fault("loss_scale.overwrite_with_gradient", stalling, plain),
+        Fault("loss_scale.overwrite_with_gradient", all_or_nothing, plain),
         Fault("loss_scale.apply_without_variables", loss_scaled(IdleApplyLossScaleOptimizer), plain),
     ]

@@ -76,3 +76,14 @@ def test_fault_is_caught(fault):
 @pytest.mark.parametrize("fault", FAULTS, ids=[f"{f.claim}-{f.passing.name}" for f in FAULTS])
 def test_passing_optimizer_passes(fault):
     check(fault, "passing")
+
+
+def test_overwrite_with_gradient_meets_variables_of_both_kinds_in_its_fixed_conditions():
+    # The fault shows only beside ordinary variables; the fixed conditions flag every variable,
+    # so without the second arrangement (v0 left ordinary) only some draws would reach it.
+    from conformance.core.running import run_claim
+
+    (fault,) = [f for f in loss_scale_faults() if f.faulty.name == "AllOrNothingLossScaleOptimizer"]
+    rc = run_claim(TESTS["loss_scale.overwrite_with_gradient"], fail_fast=False, spec=fault.faulty)
+    defaults = [o for o in rc.outcomes if o.condition == "defaults"]
+    assert defaults and defaults[0].exc is not None, [(o.condition, o.exc) for o in rc.outcomes]
