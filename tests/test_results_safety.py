@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -66,8 +67,9 @@ def test_a_run_without_verdicts_leaves_the_results_file_as_it_was(tmp_path, args
 TAKEN = "! KeyboardInterrupt !"  # pytest's line: it stops the run
 
 
-def interrupt_after_the_first_verdict(path: Path) -> SimpleNamespace:
-    """SGD's claim, then SleepingSGD's, with Ctrl-C (SIGINT) once SGD's verdict is in the .partial."""
+def interrupt_after_the_first_verdict(path: Path) -> SimpleNamespace | None:
+    """SGD's claim, then SleepingSGD's, with Ctrl-C (SIGINT) once SGD's verdict is in the .partial;
+    None (the process killed) where it never took the Ctrl-C."""
     cmd = [
         sys.executable,
         "-m",
@@ -85,6 +87,9 @@ def interrupt_after_the_first_verdict(path: Path) -> SimpleNamespace:
         "no:cacheprovider",
         "--hypothesis-profile=ci",
         "--no-report",
+        # where it hangs, every thread's stack is in the output after 60 s of SleepingSGD's test
+        "-o",
+        "faulthandler_timeout=60",
     ]
     log = path.with_name("output.txt")
     with open(log, "w") as f:
@@ -105,17 +110,19 @@ def interrupt_after_the_first_verdict(path: Path) -> SimpleNamespace:
                 time.sleep(0.2)
             # Ctrl-C, again until pytest takes it (one that lands where Python ignores exceptions,
             # a finalizer, is lost), then no more: a second one would stop pytest's own ending.
-            for _ in range(20):
+            for _ in range(5):
                 time.sleep(2)
                 p.send_signal(signal.SIGINT)
                 t0 = time.monotonic()
-                while p.poll() is None and TAKEN not in log.read_text() and time.monotonic() - t0 < 10:
+                while p.poll() is None and TAKEN not in log.read_text() and time.monotonic() - t0 < 30:
                     time.sleep(0.2)
                 if p.poll() is not None or TAKEN in log.read_text():
                     break
+            else:
+                return None  # twice in many CI runs it never took one (the stacks: in the warning)
             try:
                 p.wait(timeout=300)
-            except subprocess.TimeoutExpired:  # say where it hung: seen once, under a full -n 2 run of tests/
+            except subprocess.TimeoutExpired:
                 raise AssertionError(f"pytest did not end within 300 s of Ctrl-C:\n{log.read_text()[-3000:]}") from None
         finally:
             if p.poll() is None:
@@ -126,9 +133,17 @@ def interrupt_after_the_first_verdict(path: Path) -> SimpleNamespace:
 
 @pytest.fixture(scope="module")
 def interrupted(tmp_path_factory) -> tuple[SimpleNamespace, Path, tuple[bytes, int]]:
-    path = tmp_path_factory.mktemp("interrupted") / "r.jsonl"
-    before = previous(path)
-    return interrupt_after_the_first_verdict(path), path, before
+    """The interrupted run; tried again, on new files, where the first never took its Ctrl-C (the
+    claim is about what an interrupted run leaves, and that run was never interrupted)."""
+    for attempt in (1, 2):
+        path = tmp_path_factory.mktemp("interrupted") / "r.jsonl"
+        before = previous(path)
+        r = interrupt_after_the_first_verdict(path)
+        if r is not None:
+            return r, path, before
+        shown = path.with_name("output.txt").read_text()[-6000:]
+        warnings.warn(f"attempt {attempt}: the run never took Ctrl-C; its output:\n{shown}", stacklevel=1)
+    raise AssertionError("the run never took Ctrl-C, twice (its output: in the warnings)")
 
 
 def test_an_interrupted_run_keeps_the_previous_file_and_its_verdicts_so_far_in_a_partial(interrupted):
