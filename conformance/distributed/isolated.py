@@ -29,10 +29,15 @@ def function_named(name: str) -> Callable:
     return getattr(importlib.import_module(module), qualname)
 
 
+def request(kind: str, job: dict[str, Any]) -> dict[str, Any]:
+    """`job`'s answer from the one-process worker `kind`, where it ran recorded on the running claim."""
+    worker = host.host(kind)
+    answer = host.outcome(worker.request(job)[0])
+    running.current().ran_on.update(kind=kind, devices=[answer["devices"]], versions=worker.ready[0]["versions"])
+    return answer
+
+
 def call(function: Callable, *args: Any) -> Any:
     """`function(*args)` (picklable arguments and value) in this backend's worker process."""
-    kind = f"backend_{adapter().versions()['backend']}"
-    worker = host.host(kind)
-    answer = host.outcome(worker.request({"job": "call", "function": name_of(function), "args": args})[0])
-    running.current().ran_on.update(kind=kind, devices=[answer["devices"]], versions=worker.ready[0]["versions"])
-    return answer["value"]
+    job = {"job": "call", "function": name_of(function), "args": args}
+    return request(f"backend_{adapter().versions()['backend']}", job)["value"]

@@ -17,9 +17,9 @@ from conformance.adapters import current as adapter
 from conformance.checks import equivalence
 from conformance.checks.claims import SOURCES, claim
 from conformance.checks.equivalence import Expected
-from conformance.core import profiles, running
+from conformance.core import profiles
 from conformance.core.errors import Unsupported
-from conformance.distributed import host
+from conformance.distributed import isolated
 from conformance.inputs.conditions import DEFAULTS_ONLY
 from conformance.inputs.strategies import FLOAT32, cases
 
@@ -32,14 +32,9 @@ COSTLY = profiles.costly(2)
 
 def remote_step(backend: str) -> Callable[[Any, dict], dict]:
     """`equivalence.take_step` in `backend`'s worker (which rebuilds the optimizer from its code)."""
-    worker = host.host(f"backend_{backend}")
 
     def run(setup: Any, job: dict) -> dict:
-        answer = host.outcome(worker.request({**job, "job": "step"})[0])
-        running.current().ran_on.update(
-            kind=f"backend_{backend}", devices=[answer["devices"]], versions=worker.ready[0]["versions"]
-        )
-        return answer
+        return isolated.request(f"backend_{backend}", {**job, "job": "step"})
 
     return run
 
