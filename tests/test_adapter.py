@@ -81,6 +81,21 @@ def test_apply_steps_and_reads_state_in_order():
     assert a.iterations(opt) == 1
 
 
+@pytest.mark.skipif(a.versions()["backend"] != "tensorflow", reason="tf.train.Checkpoint needs TensorFlow")
+def test_a_checkpoint_round_trip_leaves_no_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # a run makes thousands: none may outlive it
+    opt = a.keras_module.optimizers.SGD(learning_rate=0.5, momentum=0.5)
+    vs = a.variables([np.array([1.0, 2.0])], "float32")
+    a.apply(opt, [np.array([1.0, -1.0])], vs)
+    blob = a.save_state(opt, "tf_checkpoint")
+    new = a.keras_module.optimizers.SGD(learning_rate=0.5, momentum=0.5)
+    new.build(vs)
+    a.load_state(new, "tf_checkpoint", blob)
+    for restored, saved in zip(a.values(new.variables), a.values(opt.variables), strict=True):
+        np.testing.assert_array_equal(restored, saved)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_keras_exceptions_become_claim_failures():
     opt = a.keras_module.optimizers.SGD()
     vs = a.variables([np.array([1.0, 2.0])], "float32")

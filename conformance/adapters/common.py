@@ -5,6 +5,7 @@ generation's `keras` module."""
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import shutil
 import tempfile
@@ -166,17 +167,24 @@ def weights_or_unsupported(opt: Any, version: str) -> Any:
     return opt.get_weights()
 
 
-def checkpoint_write(opt: Any) -> Any:
+def checkpoint_write(opt: Any) -> dict[str, bytes]:
+    """tf.train.Checkpoint(optimizer=opt).write(): the files it wrote, read back into memory, so that
+    no folder outlives the call (a run makes thousands of these)."""
     import tensorflow as tf
 
-    path = tempfile.mkdtemp(prefix="conformance-ckpt-") + "/ckpt"
-    return tf.train.Checkpoint(optimizer=opt).write(path)
+    with tempfile.TemporaryDirectory(prefix="conformance-ckpt-") as folder:
+        tf.train.Checkpoint(optimizer=opt).write(os.path.join(folder, "ckpt"))
+        return {name: open(os.path.join(folder, name), "rb").read() for name in os.listdir(folder)}
 
 
-def checkpoint_read(opt: Any, path: Any) -> None:
+def checkpoint_read(opt: Any, files: dict[str, bytes]) -> None:
     import tensorflow as tf
 
-    tf.train.Checkpoint(optimizer=opt).read(path).assert_existing_objects_matched()
+    with tempfile.TemporaryDirectory(prefix="conformance-ckpt-") as folder:
+        for name, data in files.items():
+            with open(os.path.join(folder, name), "wb") as f:
+                f.write(data)
+        tf.train.Checkpoint(optimizer=opt).read(os.path.join(folder, "ckpt")).assert_existing_objects_matched()
 
 
 def own_save(opt: Any) -> dict:
