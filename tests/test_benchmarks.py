@@ -186,3 +186,55 @@ def test_spread_takes_the_median_over_the_processes_of_each_side(tmp_path, capsy
     out = capsys.readouterr().out
     assert "1 benchmarks in both: median |difference of min| 1.0%" in out
     assert "1 benchmarks in both: median |difference of numpy_ratio| 0.0%" in out
+
+
+def _benchmark_file(path: Path, entries: dict[str, tuple[float, float]]) -> Path:
+    """A pytest-benchmark JSON file: benchmark -> (minimum, numpy_ratio)."""
+    path.write_text(json.dumps({"machine_info": {"conformance": {"keras": "3"}}, "benchmarks": [
+        {"fullname": k, "stats": {"min": m}, "extra_info": {"numpy_ratio": r, "min_ratios": {"numpy": 2 * r}}}
+        for k, (m, r) in entries.items()]}))
+    return path
+
+
+def test_bench_processes_merges_each_ratio_as_the_median_over_processes(tmp_path):
+    from conformance.tools import bench_processes
+
+    runs = [json.loads(_benchmark_file(tmp_path / f"{i}.json", e).read_text()) for i, e in enumerate([
+        {"x": (1.5, 3.0), "y": (1.0, 1.0)},  # a slow process
+        {"x": (1.0, 2.0), "y": (1.1, 1.2)},
+        {"x": (0.9, 2.1)},  # y is missing from one process: the others still count
+    ])]
+    merged = bench_processes.merge(runs)
+    x, y = sorted(merged["benchmarks"], key=lambda b: b["fullname"])
+    assert x["stats"]["min"] == 1.0 and x["extra_info"]["numpy_ratio"] == 2.1
+    assert x["extra_info"]["min_ratios"]["numpy"] == 4.2
+    assert x["extra_info"]["per_process"] == {"min": [1.5, 1.0, 0.9], "numpy_ratio": [3.0, 2.0, 2.1],
+                                              "min_ratios.numpy": [6.0, 4.0, 4.2]}
+    assert x["extra_info"]["processes"] == 3 and y["extra_info"]["processes"] == 2
+    assert y["extra_info"]["numpy_ratio"] == pytest.approx(1.1)
+    assert merged["machine_info"]["conformance"] == {"keras": "3", "processes": 3}
+
+
+def test_bench_processes_runs_each_process_and_writes_only_a_whole_file(tmp_path, monkeypatch, capsys):
+    from conformance.tools import bench_processes
+
+    calls: list[list[str]] = []
+
+    def fake_run(command, **kwargs):
+        calls.append(command)
+        out = Path(next(a for a in command if a.startswith("--benchmark-json=")).split("=", 1)[1])
+        if len(calls) == 3:  # the third process fails: nothing is written
+            return subprocess.CompletedProcess(command, 1, stdout="boom\n")
+        _benchmark_file(out, {"x": (float(len(calls)), 1.0)})
+        return subprocess.CompletedProcess(command, 0, stdout="1 passed\n")
+
+    monkeypatch.setattr(bench_processes.subprocess, "run", fake_run)
+    target = tmp_path / "out" / "merged.json"
+    assert bench_processes.main(["--json", str(target), "--processes", "2", "--", "-k", "SGD"]) == 0
+    assert len(calls) == 2 and calls[0][-2:] == ["-k", "SGD"]
+    assert json.loads(target.read_text())["benchmarks"][0]["extra_info"]["per_process"]["min"] == [1.0, 2.0]
+    calls.clear()
+    calls.extend([[], []])
+    before = target.read_text()
+    assert bench_processes.main(["--json", str(target), "--processes", "2"]) == 1
+    assert target.read_text() == before and "process 1 failed" in capsys.readouterr().err
