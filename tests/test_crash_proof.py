@@ -300,7 +300,8 @@ def test_resume_reads_the_last_record_per_claim_and_reruns_errors(tmp_path):
     w.close()
     assert w.repaired == len('{"optimizer": "SGD", "cl') and len(lines(path)) == 11
     assert lines(path)[-2] == {
-        "resumed": {"started": "now", "argv": ["--resume"], "hypothesis_profile": None, "hypothesis_seed": 7}
+        "resumed": {"started": "now", "argv": ["--resume"], "hypothesis_profile": None, "hypothesis_seed": 7,
+                    "fingerprint": None}
     }
     run = read_run(path)
     assert run.notes == [] and {k: v["verdict"] for k, v in run.records.items()} == {

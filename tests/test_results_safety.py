@@ -240,7 +240,8 @@ def test_a_resume_of_a_finished_file_copies_it_and_leaves_it_as_it_was(tmp_path)
     text = partial_path(path).read_text()
     assert text.startswith(before[: before.rfind(b"\n") + 1].decode())
     assert [json.loads(x) for x in text.splitlines()][-2:] == [
-        {"resumed": {"started": "now", "argv": None, "hypothesis_profile": None, "hypothesis_seed": None}},
+        {"resumed": {"started": "now", "argv": None, "hypothesis_profile": None, "hypothesis_seed": None,
+                     "fingerprint": None}},
         rec("SGD", "b", "pass"),
     ]
 

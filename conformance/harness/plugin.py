@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 
 from conformance.core import profiles, running, timeouts, verdicts
@@ -69,7 +70,8 @@ class _State:
         self.writer: ResultsWriter | None = None
         self.worker = hasattr(config, "workerinput")
         asked = _benchmarks_asked(config)
-        self.previous: resume.Previous | None = None
+        self.previous: resume.Previous | None = None  # the run resumed (--resume) or reused (--reuse)
+        self.reuse_note = ""  # what --reuse took, or why nothing
         # The claims not to run: a worker is told by the controller, which has read the file.
         self.done: set[resume.Key] = {tuple(k) for k in config.workerinput.get(_DONE, [])} if self.worker else set()
         self.results: Path | None = None  # the results file, which the writer's .partial becomes at the end
@@ -79,18 +81,28 @@ class _State:
         # The xdist controller or a plain run owns the file; a benchmarks-only run writes none.
         if not self.worker and not (asked and all(asked)):
             info = run_info(self.adapter, profiles.current(), config.getoption("hypothesis_seed", None))
+            info["fingerprint"] = _fingerprint(config, self.specs, info)
             if config.getoption("shard"):
                 info["shard"] = config.getoption("shard")
             self.results = Path(config.getoption("results"))
             problem = writer.target_problem(self.results)
             if problem:
                 raise pytest.UsageError(problem)
-            if config.getoption("resume"):
-                try:
+            reuse = config.getoption("reuse")
+            if reuse and config.getoption("resume"):
+                raise pytest.UsageError(
+                    "--reuse FILE starts a new results file, --resume continues one: give one of them"
+                )
+            try:
+                if config.getoption("resume"):
                     self.previous = resume.load(resume.source(self.results), info)
-                except resume.UsageError as e:
-                    raise pytest.UsageError(str(e)) from None
-                self.done = self.previous.done
+                elif reuse:
+                    settings = hypothesis.settings.default
+                    derandomized = settings.derandomize and settings.database is None
+                    self.previous, self.reuse_note = resume.reusable(Path(reuse), info, derandomized)
+            except resume.UsageError as e:
+                raise pytest.UsageError(str(e)) from None
+            self.done = self.previous.done if self.previous else set()
             # Nothing is written before the first verdict: --help, --collect-only or an empty
             # selection leave every file as it was.
             layouts = [
@@ -420,12 +432,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             for line in _results_lines(st):
                 (reporter.write_line(line) if reporter else print(line, file=sys.stderr))
         return
-    # A resume that continues a .partial and finds nothing left to run finishes it as it is.
-    finishing = st.nothing_left and st.previous is not None and st.previous.path == st.writer.path
+    # A resume that continues a .partial and finds nothing left to run finishes it as it is; a run
+    # that reused every verdict it selected writes them.
+    reused = bool(config.getoption("reuse"))
+    finishing = st.nothing_left and st.previous is not None and (st.previous.path == st.writer.path or reused)
     if config.getoption("collectonly") or not (st.writer.started or finishing):
         return
-    if not st.writer.started:
+    if not st.writer.started and not reused:
         st.writer.repair()
+    elif not st.writer.started:
+        st.writer.begin()
+        st.writer.close()
     writer.publish(st.writer.path, st.results)
     st.published = True
     if config.getoption("no_report"):
@@ -468,7 +485,9 @@ def _results_lines(st: _State) -> list[str]:
         out.append(f"results: {path}")
     else:
         out.append(f"results: no verdict in this run, so {path} is as it was")
-    if st.nothing_left and st.previous is not None:
+    if st.reuse_note:  # --reuse: what it took (the claims run now are counted above)
+        out.insert(0, st.reuse_note + (f", {len(st.recorded)} run now" if st.previous is not None else ""))
+    elif st.nothing_left and st.previous is not None:
         out.append(
             f"resume: every claim in {st.previous.path} already has a verdict; nothing to run"
             + (f" ({partial} is now {path})" if st.published else "")
@@ -499,6 +518,21 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             terminalreporter.write_line(line)
     if st.report:
         terminalreporter.write_line(f"report: {st.report}")
+
+
+def _fingerprint(config: pytest.Config, specs: list[Any], info: dict[str, Any]) -> dict[str, str]:
+    """What this run's verdicts follow from (records/fingerprint.py): what --reuse compares."""
+    from conformance.records import fingerprint
+
+    named = [p.partition(":")[0] for p in config.getoption("optimizer") + config.getoption("optimizer_spec")]
+    users = [s.cls for s in specs if s.kind == "user" and s.cls is not None] + [sys.modules[m] for m in named]
+    settings = {
+        "profile": info["hypothesis_profile"],
+        "hypothesis": repr(hypothesis.settings.default),
+        "seed": info["hypothesis_seed"],
+        **{o: config.getoption(o) for o in ("shrink_budget", "claim_timeout", "no_builtin_expectations")},
+    }
+    return fingerprint.parts(config.getoption("expectations"), users, info["devices"], settings)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

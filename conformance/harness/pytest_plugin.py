@@ -51,6 +51,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(default: the suite's durations.json)")
     group.addoption("--resume", action="store_true",
                     help="append to the --results file, running only its claims without a verdict other than error")
+    group.addoption("--reuse", default=None, metavar="FILE",
+                    help="start --results from FILE's verdicts (not its errors) and run only the other claims, where "
+                         "FILE's run had this run's fingerprint: the same suite code, expectations, optimizer sources, "
+                         "installed packages, machine, settings and a derandomized profile (ci, quick); else run all")
 
 
 def _arg_path(arg: str, config: pytest.Config) -> Path | None:

@@ -56,7 +56,7 @@ def run_info(adapter: Any, profile: str, seed: Any) -> dict[str, Any]:
     }
 
 
-RESUMED_KEYS = ("started", "argv", "hypothesis_profile", "hypothesis_seed")
+RESUMED_KEYS = ("started", "argv", "hypothesis_profile", "hypothesis_seed", "fingerprint")
 
 
 def partial_path(path: Path) -> Path:
@@ -159,6 +159,13 @@ class ResultsWriter:
             self._f.write(line)
             self._f.flush()
             os.fsync(self._f.fileno())
+
+    def begin(self) -> None:
+        """Write the run's first lines (and the file it continues) though no record came: a run whose
+        every verdict was reused still writes its results file."""
+        with self._lock:
+            if self._f is None:
+                self._f = self._open()
 
     def repair(self) -> None:
         """Before nothing is written: remove a cut-off last line of the file this run continues in
