@@ -33,6 +33,11 @@ def test_a_changed_suite_file_changes_the_suite_part(tmp_path, monkeypatch):
     after = fingerprint.parts([], [], ["cpu"], {"profile": "ci"})
     assert fingerprint.differences(before, after) == ["suite"]
     assert fingerprint.differences(after, fingerprint.parts([], [], ["cpu"], {"profile": "quick"})) == ["settings"]
+    moved = tmp_path / "elsewhere"  # the same code in another checkout
+    moved.mkdir()
+    (moved / "claims.py").write_text("A = 2\n")
+    monkeypatch.setattr(fingerprint, "SUITE", moved)
+    assert fingerprint.parts([], [], ["cpu"], {"profile": "ci"}) == after
     assert fingerprint.differences(None, after) == ["fingerprint (the file has none)"]
 
 
@@ -47,8 +52,8 @@ def test_a_user_optimizers_whole_package_counts(tmp_path, monkeypatch):
         monkeypatch.delitem(sys.modules, name)
     from mypkg.optim import MyOpt
 
-    files = {p.name for p in fingerprint.source_files([MyOpt])}
-    assert {"optim.py", "helpers.py", "__init__.py"} <= files  # a helper's change is a change of the optimizer
+    files = {name for name, _ in fingerprint.source_files([MyOpt])}
+    assert {"mypkg/optim.py", "mypkg/helpers.py", "mypkg/__init__.py"} <= files  # a helper's change counts
     import keras
 
     assert fingerprint.source_files([keras.optimizers.Adam]) == []  # its version stands for its source

@@ -37,10 +37,13 @@ def _digest(chunks: Iterable[str | bytes]) -> str:
     return h.hexdigest()[:16]
 
 
-def _files(paths: Iterable[Path]) -> str:
+def _files(named: Iterable[tuple[str, Path]]) -> str:
+    """The hash of files by (name, path): a name relative to its package, so that the same code in
+    another checkout or virtual environment hashes alike."""
+
     def chunks() -> Iterable[str | bytes]:
-        for p in sorted(set(paths)):
-            yield str(p)
+        for name, p in sorted(set(named)):
+            yield name
             try:
                 yield p.read_bytes()
             except OSError as e:
@@ -49,13 +52,13 @@ def _files(paths: Iterable[Path]) -> str:
     return _digest(chunks())
 
 
-def suite_files() -> list[Path]:
+def suite_files() -> list[tuple[str, Path]]:
     """The suite's own source and data files, but for the stored durations (only --shard reads them)."""
-    return [p for p in SUITE.rglob("*") if p.suffix in (".py", ".toml", ".json") and "__pycache__" not in p.parts
-            and p.name != "durations.json"]
+    return [(p.relative_to(SUITE).as_posix(), p) for p in SUITE.rglob("*")
+            if p.suffix in (".py", ".toml", ".json") and "__pycache__" not in p.parts and p.name != "durations.json"]
 
 
-def source_files(objects: Iterable[Any]) -> list[Path]:
+def source_files(objects: Iterable[Any]) -> list[tuple[str, Path]]:
     """The source of the top-level package (or lone module) of each object, and of every class in
     a class's MRO, outside the packages a version number stands for: a helper module of the user's
     package counts as much as the module that names the optimizer."""
@@ -64,15 +67,16 @@ def source_files(objects: Iterable[Any]) -> list[Path]:
         for o in inspect.getmro(obj) if inspect.isclass(obj) else (obj,):
             name = o.__name__ if inspect.ismodule(o) else getattr(o, "__module__", None) or ""
             tops.add(name.split(".")[0])
-    out: list[Path] = []
+    out: list[tuple[str, Path]] = []
     for top in sorted(tops - set(_VERSIONED) - {""}):
         module = sys.modules.get(top)
         if module is None:
             continue
         for folder in getattr(module, "__path__", None) or []:
-            out.extend(p.resolve() for p in Path(folder).rglob("*.py") if "__pycache__" not in p.parts)
+            out.extend((f"{top}/{p.relative_to(folder).as_posix()}", p)
+                       for p in Path(folder).rglob("*.py") if "__pycache__" not in p.parts)
         if getattr(module, "__path__", None) is None and getattr(module, "__file__", None):
-            out.append(Path(module.__file__).resolve())
+            out.append((f"{top}.py", Path(module.__file__)))
     return out
 
 
@@ -101,7 +105,7 @@ def parts(
     """Each part's hash (what `--reuse` compares, and names when it differs)."""
     return {
         "suite": _files(suite_files()),
-        "expectations": _files(Path(p).resolve() for p in extra_files),
+        "expectations": _files((f"{i}", Path(p)) for i, p in enumerate(extra_files)),
         "optimizer sources": _files(source_files(user_objects)),
         "packages": _packages(),
         "interpreter": _digest([sys.version, sys.executable]),
