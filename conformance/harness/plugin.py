@@ -21,7 +21,7 @@ import pytest
 from conformance.core import profiles, running, timeouts, verdicts
 from conformance.core.errors import ClaimTimeout
 from conformance.harness import isolation
-from conformance.records import expectations, resume, shards, writer
+from conformance.records import expectations, fingerprint, resume, shards, writer
 from conformance.records.results_format import condition_verdict
 from conformance.records.writer import ResultsWriter, run_info
 
@@ -81,7 +81,7 @@ class _State:
         # The xdist controller or a plain run owns the file; a benchmarks-only run writes none.
         if not self.worker and not (asked and all(asked)):
             info = run_info(self.adapter, profiles.current(), config.getoption("hypothesis_seed", None))
-            info["fingerprint"] = _fingerprint(config, self.specs, info)
+            info["fingerprint"] = fingerprint.of_run(config, self.specs, info)
             if config.getoption("shard"):
                 info["shard"] = config.getoption("shard")
             self.results = Path(config.getoption("results"))
@@ -518,21 +518,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             terminalreporter.write_line(line)
     if st.report:
         terminalreporter.write_line(f"report: {st.report}")
-
-
-def _fingerprint(config: pytest.Config, specs: list[Any], info: dict[str, Any]) -> dict[str, str]:
-    """What this run's verdicts follow from (records/fingerprint.py): what --reuse compares."""
-    from conformance.records import fingerprint
-
-    named = [p.partition(":")[0] for p in config.getoption("optimizer") + config.getoption("optimizer_spec")]
-    users = [s.cls for s in specs if s.kind == "user" and s.cls is not None] + [sys.modules[m] for m in named]
-    settings = {
-        "profile": info["hypothesis_profile"],
-        "hypothesis": repr(hypothesis.settings.default),
-        "seed": info["hypothesis_seed"],
-        **{o: config.getoption(o) for o in ("shrink_budget", "claim_timeout", "no_builtin_expectations")},
-    }
-    return fingerprint.parts(config.getoption("expectations"), users, info["devices"], settings)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -36,6 +36,7 @@ class Previous:
     done: set[Key]
     layouts: set[str]  # optimizers with a layout line
     repaired: int  # bytes cut off a last line without its newline
+    info: dict[str, Any]  # its run_info
 
 
 def source(path: Path) -> Path:
@@ -86,6 +87,7 @@ def load(path: Path, info: dict[str, Any], flag: str = "--resume") -> Previous:
         done(run.records),
         set(run.layouts),
         cut,
+        run.info,
     )
 
 
@@ -106,15 +108,13 @@ def reusable(path: Path, info: dict[str, Any], derandomized: bool) -> tuple[Prev
         raise UsageError("--reuse: the hypothesis profile draws new examples in every run, so an earlier "
                          "run's verdicts may not be this run's: use a derandomized profile (ci, quick)")
     previous = load(path, info, "--reuse")
-    run = read_run(path, warn=False)
-    assert run is not None  # load() checked it
     # A run resumed later (--resume, --reuse) appended verdicts of its own code: each must match too.
-    differ = sorted({d for theirs in [run.info.get("fingerprint"), *_resumed_fingerprints(path)]
+    differ = sorted({d for theirs in [previous.info.get("fingerprint"), *_resumed_fingerprints(path)]
                      for d in fingerprint.differences(theirs, info["fingerprint"])})
     if differ:
         return None, f"--reuse: nothing reused from {path}: {', '.join(differ)} changed since it ran"
     return previous, (f"--reuse: {len(previous.done)} claims' verdicts taken from {path} "
-                      f"(run {run.info.get('started')}, the same code, libraries, machine and settings)")
+                      f"(run {previous.info.get('started')}, the same code, libraries, machine and settings)")
 
 
 def _resumed_fingerprints(path: Path) -> list[Any]:

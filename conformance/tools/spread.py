@@ -25,11 +25,20 @@ import statistics
 import sys
 from pathlib import Path
 
+from conformance.tools import bench_processes
 
-def measures(path: Path) -> dict[str, dict[str, float]]:
-    """measure ('min', 'roofline_ratio', ...) -> benchmark -> value."""
+
+def _document(path: Path) -> dict:
     try:
-        data = json.loads(path.read_text())
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"spread: {path}: not a pytest-benchmark JSON file ({type(e).__name__}: {e})") from None
+
+
+def measures(path: Path, data: dict | None = None) -> dict[str, dict[str, float]]:
+    """measure ('min', 'roofline_ratio', ...) -> benchmark -> value, of the file (or its `data`)."""
+    try:
+        data = _document(path) if data is None else data
         out: dict[str, dict[str, float]] = {"min": {}}
         for b in data["benchmarks"]:
             out["min"][b["fullname"]] = float(b["stats"]["min"])
@@ -42,15 +51,12 @@ def measures(path: Path) -> dict[str, dict[str, float]]:
 
 
 def side(text: str) -> dict[str, dict[str, float]]:
-    """The measures of one side: one file's, or per benchmark the median over several files'."""
-    runs = [measures(Path(p)) for p in text.split(",") if p]
-    if len(runs) == 1:
-        return runs[0]
-    out: dict[str, dict[str, float]] = {}
-    for label in set().union(*runs):
-        names = set().union(*(r.get(label, {}) for r in runs))
-        out[label] = {n: statistics.median(r[label][n] for r in runs if n in r.get(label, {})) for n in names}
-    return out
+    """The measures of one side: one file's, or of several files merged as bench_processes merges
+    its processes (per benchmark, each ratio's median; the minimum of the median run)."""
+    paths = [Path(p) for p in text.split(",") if p]
+    if len(paths) == 1:
+        return measures(paths[0])
+    return measures(paths[0], bench_processes.merge([_document(p) for p in paths]))
 
 
 def _compare(label: str, a: dict[str, float], b: dict[str, float], limit: float) -> None:
