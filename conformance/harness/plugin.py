@@ -81,7 +81,7 @@ class _State:
         # The xdist controller or a plain run owns the file; a benchmarks-only run writes none.
         if not self.worker and not (asked and all(asked)):
             info = run_info(self.adapter, profiles.current(), config.getoption("hypothesis_seed", None))
-            info["fingerprint"] = fingerprint.of_run(config, self.specs, info)
+            info["fingerprint"] = fingerprint.of_run(config, self.specs, info, repr(hypothesis.settings.default))
             if config.getoption("shard"):
                 info["shard"] = config.getoption("shard")
             self.results = Path(config.getoption("results"))

@@ -122,15 +122,14 @@ def differences(theirs: dict[str, str] | None, ours: dict[str, str]) -> list[str
     return [k for k in sorted(set(theirs) | set(ours)) if theirs.get(k) != ours.get(k)]
 
 
-def of_run(config: Any, specs: list[Any], info: dict[str, Any]) -> dict[str, str]:
-    """The parts for a pytest run (`config`: its options) of `specs`, whose run_info is `info`."""
-    import hypothesis
-
+def of_run(config: Any, specs: list[Any], info: dict[str, Any], profile_settings: str) -> dict[str, str]:
+    """The parts for a pytest run (`config`: its options) of `specs`, whose run_info is `info` and
+    whose hypothesis settings print as `profile_settings`."""
     named = [p.partition(":")[0] for p in config.getoption("optimizer") + config.getoption("optimizer_spec")]
     users = [s.cls for s in specs if s.kind == "user" and s.cls is not None] + [sys.modules[m] for m in named]
     settings = {
         "profile": info["hypothesis_profile"],
-        "hypothesis": repr(hypothesis.settings.default),
+        "hypothesis": profile_settings,
         "seed": info["hypothesis_seed"],
         **{o: config.getoption(o) for o in ("shrink_budget", "claim_timeout", "no_builtin_expectations")},
     }
